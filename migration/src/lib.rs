@@ -1,0 +1,22 @@
+//! The database schema and the seed data of gnlc, as ordered migrations.
+//!
+//! Applied by `gnlc serve` and `gnlc migrate`, or on their own with
+//! `cargo run -p migration -- up` (the sea-orm-cli interface).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_membership;
+mod m20261125_000002_seed_membership;
+mod seed;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_membership::Migration),
+            Box::new(m20261125_000002_seed_membership::Migration),
+        ]
+    }
+}

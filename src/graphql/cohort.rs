@@ -1,0 +1,67 @@
+use async_graphql::{Context, ID, Object, Result};
+use entity::cohort;
+
+use super::city::City;
+use super::loaders::CitiesOfCohort;
+use super::scalars::Date;
+use super::{ResultExt, loader};
+
+/// An intake: the cities admitted to the network on one announcement, with the figures
+/// UNESCO published for it. Network totals are net of departures.
+pub struct Cohort(pub cohort::Model);
+
+#[Object]
+impl Cohort {
+    /// Stable identifier: the year.
+    async fn id(&self) -> ID {
+        ID(self.0.year.to_string())
+    }
+
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+
+    /// The day the intake was announced.
+    async fn announced_on(&self) -> Date {
+        Date(self.0.announced_on)
+    }
+
+    /// Published number of cities admitted.
+    async fn new_city_count(&self) -> i32 {
+        self.0.new_cities
+    }
+
+    /// Published number of countries the admitted cities belong to.
+    async fn new_country_count(&self) -> i32 {
+        self.0.new_countries
+    }
+
+    /// Published number of member cities after the intake, when known.
+    async fn network_city_count(&self) -> Option<i32> {
+        self.0.network_cities_after
+    }
+
+    /// Published number of member countries after the intake, when known.
+    async fn network_country_count(&self) -> Option<i32> {
+        self.0.network_countries_after
+    }
+
+    /// The admitted cities this service holds, by slug (empty where the member list was
+    /// not published in the source data).
+    async fn cities(&self, ctx: &Context<'_>) -> Result<Vec<City>> {
+        let cities = loader(ctx)?
+            .load_one(CitiesOfCohort(self.0.id))
+            .await
+            .gql()?;
+        Ok(cities.unwrap_or_default().into_iter().map(City).collect())
+    }
+
+    /// Number of admitted cities this service holds.
+    async fn city_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let cities = loader(ctx)?
+            .load_one(CitiesOfCohort(self.0.id))
+            .await
+            .gql()?;
+        Ok(cities.map_or(0, |c| c.len() as i32))
+    }
+}

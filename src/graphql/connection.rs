@@ -1,0 +1,46 @@
+//! Relay connections built from keyset pages, with a lazily counted `totalCount`.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Object, OutputType, Result};
+use sea_orm::Condition;
+
+use super::{ResultExt, db, int};
+use crate::membership;
+use crate::pagination::{Page, encode_cursor};
+
+/// What `totalCount` counts: the whole filtered list, whatever page was asked for.
+/// Counted only when a client selects the field.
+pub enum TotalCount {
+    Cities(Condition),
+    Countries(Condition),
+}
+
+#[Object]
+impl TotalCount {
+    /// How many items the list holds across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let db = db(ctx)?;
+        let count = match self {
+            TotalCount::Cities(c) => membership::count_cities(db, c.clone()).await,
+            TotalCount::Countries(c) => membership::count_countries(db, c.clone()).await,
+        };
+        count.map(int).gql()
+    }
+}
+
+/// Turns a page of rows into a connection; `key` is the column the page is ordered by.
+pub fn connection<M, N: OutputType>(
+    page: Page<M>,
+    key: impl Fn(&M) -> &str,
+    node: impl Fn(M) -> N,
+    total: TotalCount,
+) -> Connection<String, N, TotalCount> {
+    let mut connection =
+        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
+    connection.edges = page
+        .rows
+        .into_iter()
+        .map(|row| Edge::new(encode_cursor(key(&row)), node(row)))
+        .collect();
+    connection
+}

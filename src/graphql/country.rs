@@ -1,0 +1,59 @@
+use async_graphql::{Context, ID, Object, Result};
+use entity::country;
+
+use super::city::City;
+use super::loaders::{CitiesOfCountry, RegionId};
+use super::region::Region;
+use super::{ResultExt, expect_row, loader};
+
+/// A member country, named as UNESCO writes it.
+pub struct Country(pub country::Model);
+
+#[Object]
+impl Country {
+    /// Stable identifier: the ISO 3166-1 alpha-2 code.
+    async fn id(&self) -> ID {
+        ID(self.0.iso2.clone())
+    }
+
+    /// ISO 3166-1 alpha-2 code, e.g. `MD`.
+    async fn iso2(&self) -> &str {
+        &self.0.iso2
+    }
+
+    /// ISO 3166-1 alpha-3 code, e.g. `MDA`.
+    async fn iso3(&self) -> &str {
+        &self.0.iso3
+    }
+
+    /// The name as UNESCO writes it, e.g. "Republic of Moldova".
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
+        let region = loader(ctx)?
+            .load_one(RegionId(self.0.region_id))
+            .await
+            .gql()?;
+        expect_row(region, "region").map(Region)
+    }
+
+    /// Member cities of the country, by slug.
+    async fn cities(&self, ctx: &Context<'_>) -> Result<Vec<City>> {
+        let cities = loader(ctx)?
+            .load_one(CitiesOfCountry(self.0.id))
+            .await
+            .gql()?;
+        Ok(cities.unwrap_or_default().into_iter().map(City).collect())
+    }
+
+    /// Number of member cities in the country.
+    async fn city_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let cities = loader(ctx)?
+            .load_one(CitiesOfCountry(self.0.id))
+            .await
+            .gql()?;
+        Ok(cities.map_or(0, |c| c.len() as i32))
+    }
+}

@@ -1,0 +1,91 @@
+//! The GraphQL schema: one module per type, DataLoaders against N+1, and error codes.
+
+mod city;
+mod cohort;
+mod connection;
+mod country;
+pub mod error;
+mod field_order;
+pub mod loaders;
+mod network;
+mod prefetch;
+mod query;
+mod region;
+mod scalars;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use query::Query;
+
+pub type GnlcSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema. The database is shared; loaders are added per request
+/// (see [`request_data`]).
+pub fn build_schema(db: DatabaseConnection) -> GnlcSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .data(db)
+        .extension(error::ErrorCodes)
+        .extension(field_order::FieldOrder)
+        .finish()
+}
+
+/// The schema's SDL, as `gnlc schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Adds what each request needs of its own (its DataLoaders) to a request.
+pub fn request_data(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+) -> async_graphql::Request {
+    request.data(loaders::per_request(db.clone()))
+}
+
+fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    context_data(ctx)
+}
+
+fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {
+    context_data(ctx)
+}
+
+/// Data the schema or the request must carry; missing, it is a bug on our side.
+fn context_data<'a, T: std::any::Any + Send + Sync>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a T> {
+    ctx.data_opt::<T>().ok_or_else(|| {
+        let error = std::io::Error::other(format!(
+            "{} missing from the context",
+            std::any::type_name::<T>()
+        ));
+        error::internal(&error)
+    })
+}
+
+/// A row the database must hold (a foreign key points at it); its absence is a bug.
+fn expect_row<T>(row: Option<T>, what: &str) -> async_graphql::Result<T> {
+    row.ok_or_else(|| {
+        let error = std::io::Error::other(format!("dangling reference to a {what}"));
+        error::internal(&error)
+    })
+}
+
+/// GraphQL's `Int` is 32-bit: counts beyond it saturate.
+fn int(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+trait ResultExt<T> {
+    /// Turns a domain or loader error into a GraphQL error with its code.
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: ErrorExtensions> ResultExt<T> for Result<T, E> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| e.extend())
+    }
+}

@@ -1,0 +1,201 @@
+//! Spawns the real server on port 0 against a fresh database: an SQLite file in a
+//! temporary folder, or a new PostgreSQL database dropped when the test ends.
+
+use gnlc::config::Settings;
+use gnlc::database::StatementCounter;
+use gnlc::startup::Application;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+/// The PostgreSQL server tests create their databases on. Missing PostgreSQL is a failure,
+/// not a skip: every storage test runs on both backends.
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub statements: StatementCounter,
+    pub db: sea_orm::DatabaseConnection,
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn unique_name() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "gnlc_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// Replaces the database name (the URL's path) of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL has a database path");
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("gnlc.sqlite3").display()
+            );
+            (url, TestDatabase::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("TEST_DATABASE_URL")
+                .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin_url} is needed for the storage tests ({e}); start it or set TEST_DATABASE_URL")
+            });
+            let name = unique_name();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            (
+                with_database(&admin_url, &name),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let (url, database) = fresh_database(backend).await;
+    let app = Application::build(&Settings::for_tests(url))
+        .await
+        .expect("the server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let statements = app.statements();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        statements,
+        db,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(
+            response.status().is_success(),
+            "status {}",
+            response.status()
+        );
+        response.json().await.expect("a JSON response")
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Runs a query that must fail, and returns its first error's code and message.
+    pub async fn error(&self, query: &str, variables: Value) -> (String, String) {
+        let response = self.graphql(query, variables).await;
+        let error = &response["errors"][0];
+        assert!(error.is_object(), "expected an error, got {response:#}");
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<no code>")
+                .to_owned(),
+            error["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// How many SQL statements a query runs.
+    pub async fn statements_for(&self, query: &str) -> u64 {
+        let before = self.statements.get();
+        self.data(query, json!({})).await;
+        self.statements.get() - before
+    }
+}
+
+/// Runs an async test scenario `fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$scenario($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$scenario($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await
+            }
+        }
+    )+};
+}
