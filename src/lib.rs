@@ -1,8 +1,14 @@
 //! gnlc: the UNESCO Global Network of Learning Cities as a GraphQL API.
 //!
 //! Requests flow one way: HTTP (`startup`) → async-graphql (`graphql`) → the
-//! membership operations (`membership`) → SeaORM (`entity`) → the database.
+//! membership operations (`membership`, `admission`, `access`) → SeaORM (`entity`) → the
+//! database. The notifier (`webhooks`) flows the other way: outbox rows → the delivery
+//! worker → the partners' endpoints.
 
+pub mod access;
+pub mod admission;
+pub mod clock;
+pub mod cohort_file;
 pub mod config;
 pub mod database;
 pub mod graphql;
@@ -10,3 +16,4 @@ pub mod membership;
 pub mod pagination;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

@@ -39,9 +39,40 @@ pub enum MembershipError {
 
 pub type Result<T, E = MembershipError> = std::result::Result<T, E>;
 
+/// Current members, former members (withdrawn), or both.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum Membership {
+    /// Cities that are members now.
+    #[default]
+    Current,
+    /// Cities that have left the network.
+    Former,
+    /// Both.
+    All,
+}
+
+impl Membership {
+    pub fn includes(self, city: &city::Model) -> bool {
+        match self {
+            Membership::Current => city.withdrawn_on.is_none(),
+            Membership::Former => city.withdrawn_on.is_some(),
+            Membership::All => true,
+        }
+    }
+
+    fn condition(self) -> Condition {
+        match self {
+            Membership::Current => Condition::all().add(city::Column::WithdrawnOn.is_null()),
+            Membership::Former => Condition::all().add(city::Column::WithdrawnOn.is_not_null()),
+            Membership::All => Condition::all(),
+        }
+    }
+}
+
 /// Which cities a `cities` query asks for. Every field narrows the set.
 #[derive(Debug, Default, Clone)]
 pub struct CityFilter {
+    pub membership: Membership,
     /// Region slug.
     pub region: Option<String>,
     /// Country ISO code, alpha-2 or alpha-3.
@@ -125,7 +156,7 @@ pub async fn count_countries(db: &DatabaseConnection, condition: Condition) -> R
 /// Resolves a [`CityFilter`] to a condition on the city table, checking that every region,
 /// country and cohort it names exists.
 pub async fn city_condition(db: &DatabaseConnection, filter: &CityFilter) -> Result<Condition> {
-    let mut condition = Condition::all();
+    let mut condition = filter.membership.condition();
     if let Some(slug) = &filter.region {
         let region = region_by_slug(db, slug)
             .await?
@@ -251,6 +282,7 @@ pub async fn cities_near(
         ));
     }
     let candidates = city::Entity::find()
+        .filter(Membership::Current.condition())
         .filter(bounding_box(latitude, longitude, radius_km))
         .all(db)
         .await?;
@@ -327,7 +359,10 @@ pub async fn network_counts(db: &DatabaseConnection) -> Result<NetworkCounts> {
     Ok(NetworkCounts {
         regions: region::Entity::find().count(db).await?,
         countries: country::Entity::find().count(db).await?,
-        cities: city::Entity::find().count(db).await?,
+        cities: city::Entity::find()
+            .filter(Membership::Current.condition())
+            .count(db)
+            .await?,
         cohorts: cohort::Entity::find().count(db).await?,
     })
 }

@@ -104,7 +104,7 @@ pub struct Page<M> {
     pub has_next_page: bool,
 }
 
-/// Fetches one page of `select`, ordered by `key` (a unique column). One SQL statement.
+/// Fetches one page of `select`, ordered by `key` (a unique text column). One SQL statement.
 pub async fn fetch_page<E, C>(
     db: &DatabaseConnection,
     select: Select<E>,
@@ -115,12 +115,46 @@ where
     E: EntityTrait<Column = C>,
     C: ColumnTrait + IntoIden + Copy,
 {
+    fetch_page_by(db, select, key, window.clone(), &|cursor: &str| {
+        Some(cursor.to_owned())
+    })
+    .await
+    .map_err(|e| match e {
+        PageFetchError::Database(e) => e,
+        PageFetchError::Page(e) => DbErr::Custom(e.to_string()),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageFetchError {
+    #[error(transparent)]
+    Page(#[from] PageError),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// Fetches one page ordered by a unique `key` column of any type: `parse` turns a
+/// cursor's key back into a value of that column.
+pub async fn fetch_page_by<E, C, V>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    key: C,
+    window: Window,
+    parse: &(dyn Fn(&str) -> Option<V> + Sync),
+) -> Result<Page<E::Model>, PageFetchError>
+where
+    E: EntityTrait<Column = C>,
+    C: ColumnTrait + IntoIden + Copy,
+    V: Into<sea_orm::Value>,
+{
     let mut select = select;
     if let Some(after) = &window.after {
-        select = select.filter(key.gt(after.clone()));
+        let value = parse(after).ok_or(PageError::InvalidCursor { argument: "after" })?;
+        select = select.filter(key.gt(value));
     }
     if let Some(before) = &window.before {
-        select = select.filter(key.lt(before.clone()));
+        let value = parse(before).ok_or(PageError::InvalidCursor { argument: "before" })?;
+        select = select.filter(key.lt(value));
     }
     let order = if window.backward {
         Order::Desc

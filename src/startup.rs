@@ -5,14 +5,19 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, Either, HttpRequest, HttpResponse, HttpServer, web};
+use async_graphql::ErrorExtensions;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::access::{self, AccessError, Principal};
 use crate::config::Settings;
 use crate::database::{self, StatementCounter};
 use crate::graphql::{self, GnlcSchema};
+use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -20,6 +25,8 @@ pub enum StartupError {
     Database(#[source] DbErr),
     #[error("cannot apply migrations")]
     Migration(#[source] DbErr),
+    #[error("cannot start the delivery worker")]
+    Worker(#[source] WorkerError),
     #[error("cannot listen on {address}")]
     Bind {
         address: String,
@@ -34,6 +41,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     statements: StatementCounter,
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -58,7 +66,21 @@ impl Application {
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
 
-        let schema = graphql::build_schema(db.clone());
+        let wakeup = Wakeup::default();
+        let schema = graphql::build_schema(db.clone(), settings.webhooks.clone(), wakeup.clone());
+        let worker = if settings.webhooks.run_worker {
+            // Its own pool: deliveries never wait for the API's connections, nor the API
+            // for theirs.
+            let (worker_db, _) =
+                database::connect(&settings.database_url, settings.database_max_connections)
+                    .await
+                    .map_err(StartupError::Database)?;
+            let worker = Worker::new(worker_db, settings.webhooks.clone(), wakeup)
+                .map_err(StartupError::Worker)?;
+            Some(tokio::spawn(worker.run(std::future::pending())))
+        } else {
+            None
+        };
         let state = web::Data::new(State {
             schema,
             db: db.clone(),
@@ -85,6 +107,7 @@ impl Application {
             server,
             db,
             statements,
+            worker,
         })
     }
 
@@ -101,9 +124,15 @@ impl Application {
         self.statements.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight. The delivery
+    /// worker stops with it; deliveries it had in flight are taken up again after their
+    /// lease, by this or another process.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.abort();
+        }
+        result
     }
 }
 
@@ -112,9 +141,47 @@ struct State {
     db: DatabaseConnection,
 }
 
-async fn graphql_endpoint(state: web::Data<State>, request: GraphQLRequest) -> GraphQLResponse {
-    let request = graphql::request_data(request.into_inner(), &state.db);
-    state.schema.execute(request).await.into()
+async fn graphql_endpoint(
+    state: web::Data<State>,
+    http: HttpRequest,
+    request: GraphQLRequest,
+) -> Either<HttpResponse, GraphQLResponse> {
+    let principal = match authenticate(&state.db, &http).await {
+        Ok(principal) => principal,
+        Err(refusal) => return Either::Left(refusal),
+    };
+    let request = graphql::request_data(request.into_inner(), &state.db, principal);
+    Either::Right(state.schema.execute(request).await.into())
+}
+
+/// Who the request acts for. A request with a bad token is refused whole (401), never
+/// served as anonymous: nothing it asked for happens.
+async fn authenticate(
+    db: &DatabaseConnection,
+    http: &HttpRequest,
+) -> Result<Principal, HttpResponse> {
+    let header = match http.headers().get(AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => return Err(refusal(&AccessError::MalformedHeader)),
+    };
+    access::authenticate(db, header)
+        .await
+        .map_err(|error| refusal(&error))
+}
+
+fn refusal(error: &AccessError) -> HttpResponse {
+    let graphql_error = error.extend();
+    let (status, code) = match error {
+        AccessError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+        _ => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+    };
+    let body = serde_json::json!({
+        "errors": [{ "message": graphql_error.message, "extensions": { "code": code } }]
+    });
+    HttpResponse::build(status)
+        .insert_header((WWW_AUTHENTICATE, "Bearer"))
+        .json(body)
 }
 
 async fn healthz(state: web::Data<State>) -> HttpResponse {

@@ -22,6 +22,8 @@ pub struct Model {
     pub geonames_id: Option<i64>,
     /// What is approximate or worth knowing about the coordinates.
     pub location_note: Option<String>,
+    /// The day the city left the network; `None` while it is a member.
+    pub withdrawn_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,9 @@ pub struct Model {
     /// Published size of the network after the intake (net of departures), when known.
     pub network_cities_after: Option<i32>,
     pub network_countries_after: Option<i32>,
+    /// Digest of the admission that listed this cohort's cities (`None` for intakes
+    /// seeded with their figures only): re-sending the same admission is recognised.
+    pub admission_digest: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

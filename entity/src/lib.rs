@@ -1,10 +1,15 @@
 //! SeaORM entities of gnlc: one module per table.
 
+pub mod api_token;
 pub mod city;
 pub mod cohort;
 pub mod country;
+pub mod delivery;
+pub mod delivery_attempt;
+pub mod event;
 pub mod names;
 pub mod region;
+pub mod webhook_endpoint;
 
 pub mod prelude {
     pub use crate::city::Entity as City;

@@ -5,8 +5,10 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261125_000001_create_membership;
 mod m20261125_000002_seed_membership;
+mod m20261125_000003_create_access_and_webhooks;
 mod seed;
 
 pub struct Migrator;
@@ -17,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_membership::Migration),
             Box::new(m20261125_000002_seed_membership::Migration),
+            Box::new(m20261125_000003_create_access_and_webhooks::Migration),
         ]
     }
 }

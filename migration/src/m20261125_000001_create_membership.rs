@@ -1,6 +1,8 @@
 //! Regions, countries, cohorts and cities, with the keys and indexes the read API uses.
 
 use sea_orm_migration::prelude::*;
+
+use crate::columns::{id, index};
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
 pub struct Migration;
@@ -66,24 +68,6 @@ fn sortable_text(column: impl IntoIden, backend: DatabaseBackend) -> ColumnDef {
         def.extra("COLLATE \"C\"");
     }
     def
-}
-
-fn id(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column)
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
-
-fn index(table: impl IntoIden, name: &str, columns: &[&str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table.into_iden());
-    for column in columns {
-        index.col(Alias::new(*column));
-    }
-    index
 }
 
 #[async_trait::async_trait]

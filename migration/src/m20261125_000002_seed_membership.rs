@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use entity::{city, cohort, country, names, region};
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm_migration::sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 
 use crate::seed;
 
@@ -40,11 +42,14 @@ impl MigrationTrait for Migration {
         )
         .exec(&txn)
         .await?;
+        // Only the columns this migration knows: later migrations add others.
         let region_ids: HashMap<String, i32> = region::Entity::find()
+            .select_only()
+            .columns([region::Column::Name, region::Column::Id])
+            .into_tuple()
             .all(&txn)
             .await?
             .into_iter()
-            .map(|r| (r.name, r.id))
             .collect();
 
         let mut countries: Vec<country::ActiveModel> = Vec::new();
@@ -65,10 +70,12 @@ impl MigrationTrait for Migration {
         }
         country::Entity::insert_many(countries).exec(&txn).await?;
         let country_ids: HashMap<String, i32> = country::Entity::find()
+            .select_only()
+            .columns([country::Column::Iso2, country::Column::Id])
+            .into_tuple()
             .all(&txn)
             .await?
             .into_iter()
-            .map(|c| (c.iso2, c.id))
             .collect();
 
         cohort::Entity::insert_many(intakes.iter().map(|i| cohort::ActiveModel {
@@ -82,12 +89,13 @@ impl MigrationTrait for Migration {
         }))
         .exec(&txn)
         .await?;
-        let cohort_id = cohort::Entity::find()
-            .all(&txn)
+        let cohort_id: i32 = cohort::Entity::find()
+            .select_only()
+            .column(cohort::Column::Id)
+            .filter(cohort::Column::Year.eq(seed::MEMBER_LIST_YEAR))
+            .into_tuple()
+            .one(&txn)
             .await?
-            .into_iter()
-            .find(|c| c.year == seed::MEMBER_LIST_YEAR)
-            .map(|c| c.id)
             .ok_or_else(|| DbErr::Custom("seed data: no 2020 intake".into()))?;
 
         city::Entity::insert_many(cities.into_iter().map(|c| city::ActiveModel {

@@ -4,6 +4,7 @@ use entity::city;
 use super::cohort::Cohort;
 use super::country::Country;
 use super::loaders::{CohortId, CountryId};
+use super::scalars::Date;
 use super::{ResultExt, expect_row, loader};
 
 /// A member city of the network.
@@ -41,6 +42,16 @@ impl City {
             .await
             .gql()?;
         expect_row(cohort, "cohort").map(Cohort)
+    }
+
+    /// Whether the city is a member now.
+    async fn is_member(&self) -> bool {
+        self.0.withdrawn_on.is_none()
+    }
+
+    /// The day the city left the network, for former members.
+    async fn withdrawn_on(&self) -> Option<Date> {
+        self.0.withdrawn_on.map(Date)
     }
 
     async fn location(&self) -> Location {

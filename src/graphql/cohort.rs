@@ -4,7 +4,12 @@ use entity::cohort;
 use super::city::City;
 use super::loaders::CitiesOfCohort;
 use super::scalars::Date;
-use super::{ResultExt, loader};
+use crate::membership::Membership;
+
+use super::access::require_admin;
+use super::webhook::DeliveryReport;
+use super::{ResultExt, db, loader};
+use crate::webhooks::endpoints;
 
 /// An intake: the cities admitted to the network on one announcement, with the figures
 /// UNESCO published for it. Network totals are net of departures.
@@ -48,20 +53,55 @@ impl Cohort {
 
     /// The admitted cities this service holds, by slug (empty where the member list was
     /// not published in the source data).
-    async fn cities(&self, ctx: &Context<'_>) -> Result<Vec<City>> {
+    async fn cities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Current members (the default), former members, or all.")]
+        membership: Option<Membership>,
+    ) -> Result<Vec<City>> {
+        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCohort(self.0.id))
             .await
             .gql()?;
-        Ok(cities.unwrap_or_default().into_iter().map(City).collect())
+        let cities = cities.unwrap_or_default().into_iter();
+        Ok(cities
+            .filter(|c| membership.includes(c))
+            .map(City)
+            .collect())
     }
 
     /// Number of admitted cities this service holds.
-    async fn city_count(&self, ctx: &Context<'_>) -> Result<i32> {
+    async fn city_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Current members (the default), former members, or all.")]
+        membership: Option<Membership>,
+    ) -> Result<i32> {
+        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCohort(self.0.id))
             .await
             .gql()?;
-        Ok(cities.map_or(0, |c| c.len() as i32))
+        Ok(cities.map_or(0, |c| {
+            c.iter().filter(|c| membership.includes(c)).count() as i32
+        }))
+    }
+
+    /// How far this cohort's `cohort.admitted` notifications have gone (admin).
+    async fn delivery_report(&self, ctx: &Context<'_>) -> Result<DeliveryReport> {
+        let principal = require_admin(ctx)?;
+        let report = endpoints::cohort_report(db(ctx)?, principal, self.0.year)
+            .await
+            .gql()?;
+        let n = |v: u64| v.min(i32::MAX as u64) as i32;
+        Ok(DeliveryReport {
+            partners: n(report.partners),
+            partners_reached: n(report.partners_reached),
+            deliveries: n(report.deliveries),
+            succeeded: n(report.succeeded),
+            pending: n(report.pending),
+            failed: n(report.failed),
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! Relay connections built from keyset pages, with a lazily counted `totalCount`.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Object, OutputType, Result};
+use async_graphql::{Context, Object, ObjectType, OutputType, Result};
 use sea_orm::Condition;
 
 use super::{ResultExt, db, int};
@@ -28,19 +28,20 @@ impl TotalCount {
     }
 }
 
-/// Turns a page of rows into a connection; `key` is the column the page is ordered by.
-pub fn connection<M, N: OutputType>(
+/// Turns a page of rows into a connection; `key` is the column the page is ordered by,
+/// `fields` what the connection adds (e.g. `totalCount`).
+pub fn connection<M, N: OutputType, F: ObjectType>(
     page: Page<M>,
-    key: impl Fn(&M) -> &str,
+    key: impl Fn(&M) -> String,
     node: impl Fn(M) -> N,
-    total: TotalCount,
-) -> Connection<String, N, TotalCount> {
+    fields: F,
+) -> Connection<String, N, F> {
     let mut connection =
-        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
+        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, fields);
     connection.edges = page
         .rows
         .into_iter()
-        .map(|row| Edge::new(encode_cursor(key(&row)), node(row)))
+        .map(|row| Edge::new(encode_cursor(&key(&row)), node(row)))
         .collect();
     connection
 }

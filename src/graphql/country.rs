@@ -4,6 +4,8 @@ use entity::country;
 use super::city::City;
 use super::loaders::{CitiesOfCountry, RegionId};
 use super::region::Region;
+use crate::membership::Membership;
+
 use super::{ResultExt, expect_row, loader};
 
 /// A member country, named as UNESCO writes it.
@@ -40,20 +42,38 @@ impl Country {
     }
 
     /// Member cities of the country, by slug.
-    async fn cities(&self, ctx: &Context<'_>) -> Result<Vec<City>> {
+    async fn cities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Current members (the default), former members, or all.")]
+        membership: Option<Membership>,
+    ) -> Result<Vec<City>> {
+        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCountry(self.0.id))
             .await
             .gql()?;
-        Ok(cities.unwrap_or_default().into_iter().map(City).collect())
+        let cities = cities.unwrap_or_default().into_iter();
+        Ok(cities
+            .filter(|c| membership.includes(c))
+            .map(City)
+            .collect())
     }
 
     /// Number of member cities in the country.
-    async fn city_count(&self, ctx: &Context<'_>) -> Result<i32> {
+    async fn city_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Current members (the default), former members, or all.")]
+        membership: Option<Membership>,
+    ) -> Result<i32> {
+        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCountry(self.0.id))
             .await
             .gql()?;
-        Ok(cities.map_or(0, |c| c.len() as i32))
+        Ok(cities.map_or(0, |c| {
+            c.iter().filter(|c| membership.includes(c)).count() as i32
+        }))
     }
 }

@@ -12,17 +12,24 @@ use async_graphql::{
 };
 use sea_orm::DbErr;
 
+use crate::access::AccessError;
+use crate::admission::AdmissionError;
 use crate::membership::MembershipError;
+use crate::webhooks::endpoints::EndpointError;
 
 /// The stable codes clients can match on.
 pub mod code {
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
     pub const INTERNAL: &str = "INTERNAL";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 }
 
-fn with_code(message: impl Into<String>, code: &'static str) -> async_graphql::Error {
+pub fn with_code(message: impl Into<String>, code: &'static str) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
 }
 
@@ -44,6 +51,54 @@ impl ErrorExtensions for MembershipError {
             | MembershipError::MalformedCountryCode(_)
             | MembershipError::InvalidArgument(_)
             | MembershipError::Page(_) => with_code(self.to_string(), code::BAD_USER_INPUT),
+        }
+    }
+}
+
+impl ErrorExtensions for AdmissionError {
+    fn extend(&self) -> async_graphql::Error {
+        match self {
+            AdmissionError::Database(e) => internal(e),
+            AdmissionError::Invalid(problems) => {
+                let problems = async_graphql::Value::from_json(
+                    serde_json::to_value(problems).unwrap_or_default(),
+                )
+                .unwrap_or_default();
+                with_code(self.to_string(), code::BAD_USER_INPUT)
+                    .extend_with(|_, e| e.set("problems", problems))
+            }
+            AdmissionError::Conflict(_) | AdmissionError::AlreadyWithdrawn(..) => {
+                with_code(self.to_string(), code::CONFLICT)
+            }
+            AdmissionError::UnknownCity(_) => with_code(self.to_string(), code::NOT_FOUND),
+        }
+    }
+}
+
+impl ErrorExtensions for EndpointError {
+    fn extend(&self) -> async_graphql::Error {
+        match self {
+            EndpointError::Database(e) => internal(e),
+            EndpointError::Unauthenticated => with_code(self.to_string(), code::UNAUTHENTICATED),
+            EndpointError::Forbidden => with_code(self.to_string(), code::FORBIDDEN),
+            EndpointError::NotFound(..) => with_code(self.to_string(), code::NOT_FOUND),
+            EndpointError::Invalid(_) | EndpointError::Guard(_) | EndpointError::Page(_) => {
+                with_code(self.to_string(), code::BAD_USER_INPUT)
+            }
+        }
+    }
+}
+
+impl ErrorExtensions for AccessError {
+    fn extend(&self) -> async_graphql::Error {
+        match self {
+            AccessError::Database(e) => internal(e),
+            AccessError::InvalidToken | AccessError::MalformedHeader => {
+                with_code(self.to_string(), code::UNAUTHENTICATED)
+            }
+            AccessError::InvalidName | AccessError::UnknownToken(_) => {
+                with_code(self.to_string(), code::BAD_USER_INPUT)
+            }
         }
     }
 }

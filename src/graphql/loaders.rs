@@ -174,6 +174,7 @@ impl Loader<CityCountOfRegion> for Database {
             .column_as(city::Column::Id.count(), "cities")
             .join(JoinType::InnerJoin, city::Relation::Country.def())
             .filter(country::Column::RegionId.is_in(ids(keys, |k| k.0)))
+            .filter(city::Column::WithdrawnOn.is_null())
             .group_by(country::Column::RegionId)
             .into_model::<RegionCityCount>()
             .all(&self.0)
@@ -183,5 +184,59 @@ impl Loader<CityCountOfRegion> for Database {
             result.insert(CityCountOfRegion(row.region_id), row.cities.max(0) as u64);
         }
         Ok(result)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventId(pub i32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EndpointId(pub i32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttemptsOfDelivery(pub i32);
+
+impl Loader<EventId> for Database {
+    type Value = entity::event::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[EventId]) -> Result<HashMap<EventId, Self::Value>, Self::Error> {
+        let rows = entity::event::Entity::find()
+            .filter(entity::event::Column::Id.is_in(ids(keys, |k| k.0)))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|e| (EventId(e.id), e)).collect())
+    }
+}
+
+impl Loader<EndpointId> for Database {
+    type Value = entity::webhook_endpoint::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[EndpointId],
+    ) -> Result<HashMap<EndpointId, Self::Value>, Self::Error> {
+        let rows = entity::webhook_endpoint::Entity::find()
+            .filter(entity::webhook_endpoint::Column::Id.is_in(ids(keys, |k| k.0)))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|e| (EndpointId(e.id), e)).collect())
+    }
+}
+
+impl Loader<AttemptsOfDelivery> for Database {
+    type Value = Vec<entity::delivery_attempt::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[AttemptsOfDelivery],
+    ) -> Result<HashMap<AttemptsOfDelivery, Self::Value>, Self::Error> {
+        use entity::delivery_attempt::{Column, Entity};
+        let rows = Entity::find()
+            .filter(Column::DeliveryId.is_in(ids(keys, |k| k.0)))
+            .order_by_asc(Column::Id)
+            .all(&self.0)
+            .await?;
+        Ok(group(keys, rows, |a| AttemptsOfDelivery(a.delivery_id)))
     }
 }

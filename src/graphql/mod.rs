@@ -1,5 +1,6 @@
 //! The GraphQL schema: one module per type, DataLoaders against N+1, and error codes.
 
+mod access;
 mod city;
 mod cohort;
 mod connection;
@@ -7,24 +8,37 @@ mod country;
 pub mod error;
 mod field_order;
 pub mod loaders;
+mod mutation;
 mod network;
 mod prefetch;
 mod query;
 mod region;
 mod scalars;
+mod webhook;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, Schema};
 use sea_orm::DatabaseConnection;
 
+use crate::access::Principal;
+use crate::config::WebhookSettings;
+use crate::webhooks::worker::Wakeup;
+
+pub use mutation::Mutation;
 pub use query::Query;
 
-pub type GnlcSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type GnlcSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema. The database is shared; loaders are added per request
-/// (see [`request_data`]).
-pub fn build_schema(db: DatabaseConnection) -> GnlcSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+/// Builds the schema. The database, the notifier's settings and its wake-up call are
+/// shared; the principal and the loaders are added per request (see [`request_data`]).
+pub fn build_schema(
+    db: DatabaseConnection,
+    webhooks: WebhookSettings,
+    wakeup: Wakeup,
+) -> GnlcSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
         .data(db)
+        .data(webhooks)
+        .data(wakeup)
         .extension(error::ErrorCodes)
         .extension(field_order::FieldOrder)
         .finish()
@@ -32,17 +46,21 @@ pub fn build_schema(db: DatabaseConnection) -> GnlcSchema {
 
 /// The schema's SDL, as `gnlc schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .finish()
         .sdl()
 }
 
-/// Adds what each request needs of its own (its DataLoaders) to a request.
+/// Adds what each request needs of its own to a request: who it acts for, and its
+/// DataLoaders.
 pub fn request_data(
     request: async_graphql::Request,
     db: &DatabaseConnection,
+    principal: Principal,
 ) -> async_graphql::Request {
-    request.data(loaders::per_request(db.clone()))
+    request
+        .data(principal)
+        .data(loaders::per_request(db.clone()))
 }
 
 fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {

@@ -1,15 +1,18 @@
-use async_graphql::connection::Connection;
-use async_graphql::{Context, Object, Result};
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
+use super::access::require_token;
 use super::city::{City, NearbyCity};
 use super::cohort::Cohort;
 use super::connection::{TotalCount, connection};
 use super::country::Country;
 use super::network::Network;
 use super::region::Region;
+use super::webhook::{self, Delivery, Event, WebhookEndpoint};
 use super::{ResultExt, db, loader, prefetch};
-use crate::membership::{self, CityFilter};
+use crate::membership::{self, CityFilter, Membership};
 use crate::pagination::PageRequest;
+use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
 
 pub struct Query;
 
@@ -65,7 +68,7 @@ impl Query {
         }
         Ok(connection(
             page,
-            |c| c.name.as_str(),
+            |c| c.name.clone(),
             Country,
             TotalCount::Countries(condition),
         ))
@@ -94,11 +97,14 @@ impl Query {
         #[graphql(desc = "Year of the intake the cities joined in.")] cohort_year: Option<i32>,
         #[graphql(desc = "Part of the name; case, accents and punctuation are ignored.")]
         search: Option<String>,
+        #[graphql(desc = "Current members (the default), former members, or all.")]
+        membership: Option<Membership>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, City, TotalCount>> {
+        let membership = membership.unwrap_or_default();
         let db = db(ctx)?;
         let window = PageRequest {
             first,
@@ -110,6 +116,7 @@ impl Query {
         .map_err(membership::MembershipError::from)
         .gql()?;
         let filter = CityFilter {
+            membership,
             region,
             country,
             cohort_year,
@@ -124,13 +131,13 @@ impl Query {
         }
         Ok(connection(
             page,
-            |c| c.slug.as_str(),
+            |c| c.slug.clone(),
             City,
             TotalCount::Cities(condition),
         ))
     }
 
-    /// A city by slug, e.g. `chisinau`; null when there is none.
+    /// A city by slug, e.g. `chisinau` (former members too); null when there is none.
     async fn city(&self, ctx: &Context<'_>, slug: String) -> Result<Option<City>> {
         let city = membership::city_by_slug(db(ctx)?, &slug).await.gql()?;
         prefetch::cities(
@@ -142,7 +149,7 @@ impl Query {
         Ok(city.map(City))
     }
 
-    /// Cities within `radiusKm` of a point, nearest first.
+    /// Member cities within `radiusKm` of a point, nearest first.
     async fn cities_near(
         &self,
         ctx: &Context<'_>,
@@ -189,6 +196,87 @@ impl Query {
         )
         .await?;
         Ok(cohort.map(Cohort))
+    }
+
+    /// Your webhook endpoints (an admin sees every partner's). Needs a token.
+    async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
+        let principal = require_token(ctx)?;
+        Ok(endpoints::list(db(ctx)?, principal)
+            .await
+            .gql()?
+            .into_iter()
+            .map(WebhookEndpoint)
+            .collect())
+    }
+
+    /// One of your webhook endpoints by id; null when there is none you may see.
+    async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<Option<WebhookEndpoint>> {
+        let principal = require_token(ctx)?;
+        match endpoints::find(db(ctx)?, principal, &id).await {
+            Ok(endpoint) => Ok(Some(WebhookEndpoint(endpoint))),
+            Err(EndpointError::NotFound(..)) => Ok(None),
+            Err(error) => Err(error.extend()),
+        }
+    }
+
+    /// Deliveries to your endpoints, oldest first; by endpoint, by event, failed only.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: Option<ID>,
+        event_id: Option<ID>,
+        #[graphql(desc = "Only deliveries that failed, or are failing and waiting to retry.")]
+        failed_only: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, Delivery, EmptyFields>> {
+        let failed_only = failed_only.unwrap_or_default();
+        let filter = DeliveryFilter {
+            endpoint: endpoint_id.map(|id| id.0),
+            event: event_id.map(|id| id.0),
+            failed_only,
+        };
+        webhook::deliveries(
+            ctx,
+            filter,
+            PageRequest {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+
+    /// Events, oldest first: a partner that was down pages from its last cursor to catch
+    /// up (the same payloads as the webhooks). Needs a token.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only these types, e.g. `cohort.admitted`.")] types: Option<Vec<String>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, Event, EmptyFields>> {
+        let principal = require_token(ctx)?;
+        let window = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        }
+        .window()
+        .map_err(EndpointError::from)
+        .gql()?;
+        let page = endpoints::events(db(ctx)?, principal, &types.unwrap_or_default(), window)
+            .await
+            .gql()?;
+        Ok(connection(page, |e| e.id.to_string(), Event, EmptyFields))
     }
 
     /// The network as a whole.

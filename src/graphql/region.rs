@@ -46,7 +46,7 @@ impl Region {
         Ok(countries.map_or(0, |c| c.len() as i32))
     }
 
-    /// Number of member cities in the region.
+    /// Number of current member cities in the region.
     async fn city_count(&self, ctx: &Context<'_>) -> Result<i32> {
         let count = loader(ctx)?
             .load_one(CityCountOfRegion(self.0.id))

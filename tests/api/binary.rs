@@ -94,3 +94,109 @@ async fn gnlc_with_no_configuration_serves_a_seeded_sqlite_file_and_stops_on_sig
     };
     assert!(exit.success(), "gnlc exits cleanly on SIGTERM: {exit:?}");
 }
+
+/// `gnlc` with a fresh SQLite database in a temporary folder.
+fn gnlc_in(dir: &std::path::Path) -> Command {
+    let mut command = gnlc();
+    command
+        .current_dir(dir)
+        .env("GNLC_DATABASE_URL", "sqlite://gnlc.sqlite3?mode=rwc");
+    command
+}
+
+fn run(command: &mut Command) -> (bool, String, String) {
+    let output = command.output().expect("gnlc runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (
+        output.status.success(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+#[test]
+fn tokens_are_created_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, token, said) =
+        run(gnlc_in(dir.path()).args(["token", "create", "--role", "partner", "--name", "Lisbon"]));
+    assert!(ok, "{said}");
+    let token = token.trim();
+    assert!(token.starts_with("gnlc_") && token.len() > 40, "{token}");
+    assert!(said.contains("shown only now"), "{said}");
+    let (ok, listing, _) = run(gnlc_in(dir.path()).args(["token", "list"]));
+    assert!(ok);
+    assert!(
+        listing.contains("partner") && listing.contains(&token[..12]) && listing.contains("Lisbon")
+    );
+    assert!(!listing.contains(token), "the token itself is never listed");
+    let (ok, revoked, _) = run(gnlc_in(dir.path()).args(["token", "revoke", &token[..12]]));
+    assert!(ok && revoked.starts_with("revoked token 1"), "{revoked}");
+    let (ok, _, said) = run(gnlc_in(dir.path()).args(["token", "revoke", "gnlc_nothing"]));
+    assert!(!ok && said.contains("no token matches"), "{said}");
+    let (ok, _, said) =
+        run(gnlc_in(dir.path()).args(["token", "create", "--role", "owner", "--name", "X"]));
+    assert!(!ok && said.contains("invalid value 'owner'"), "{said}");
+}
+
+#[test]
+fn a_cohort_is_admitted_from_a_csv_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cohort.csv");
+    std::fs::write(
+        &file,
+        "name,country,latitude,longitude,geonames_id,country_name,iso3,region\n\
+         Reykjavík,IS,64.1355,-21.8954,3413829,Iceland,ISL,europe-and-north-america\n\
+         Bălți,MD,47.76171,27.92902,,Republic of Moldova,MDA,europe-and-north-america\n",
+    )
+    .unwrap();
+    let admit = |file: &std::path::Path| {
+        run(gnlc_in(dir.path())
+            .args([
+                "admit",
+                "--year",
+                "2026",
+                "--announced-on",
+                "2026-09-01",
+                "--file",
+            ])
+            .arg(file))
+    };
+    let (ok, said, errors) = admit(&file);
+    assert!(ok, "{errors}");
+    assert_eq!(
+        said.trim(),
+        "admitted the 2026 cohort: 2 cities; 0 deliveries queued"
+    );
+    let (ok, said, _) = admit(&file);
+    assert!(ok);
+    assert_eq!(
+        said.trim(),
+        "the 2026 cohort was already admitted with this content: nothing changed"
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "name,country,latitude,longitude\nAtlantis,XA,0,0\nNorth,MD,95,0\n",
+    )
+    .unwrap();
+    let (ok, _, errors) = run(gnlc_in(dir.path())
+        .args([
+            "admit",
+            "--year",
+            "2027",
+            "--announced-on",
+            "2027-09-01",
+            "--file",
+        ])
+        .arg(&bad));
+    assert!(!ok);
+    assert!(
+        errors.contains("row 1: country: there is no country with code `XA`"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("row 2: latitude: 95 is not between -90 and 90"),
+        "{errors}"
+    );
+}

@@ -31,7 +31,10 @@ async fn cohorts_carry_their_published_figures(app: TestApp) {
 
 async fn a_cohort_lists_its_cities(app: TestApp) {
     let data = app
-        .data(r#"{ cohort(year: 2020) { id cities { name country { iso2 } } } none: cohort(year: 1999) { year } }"#, json!({}))
+        .data(
+            r#"{ cohort(year: 2020) { id cities { name country { iso2 } } } none: cohort(year: 1999) { year } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(data["none"], Value::Null);
     assert_eq!(data["cohort"]["id"], "2020");

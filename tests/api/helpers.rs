@@ -1,9 +1,11 @@
 //! Spawns the real server on port 0 against a fresh database: an SQLite file in a
 //! temporary folder, or a new PostgreSQL database dropped when the test ends.
 
+use gnlc::access::Role;
 use gnlc::config::Settings;
 use gnlc::database::StatementCounter;
 use gnlc::startup::Application;
+use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
@@ -19,6 +21,7 @@ pub enum Backend {
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub client: reqwest::Client,
     pub statements: StatementCounter,
     pub db: sea_orm::DatabaseConnection,
@@ -98,7 +101,9 @@ async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
             let admin_url = std::env::var("TEST_DATABASE_URL")
                 .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
             let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL at {admin_url} is needed for the storage tests ({e}); start it or set TEST_DATABASE_URL")
+                panic!(
+                    "PostgreSQL at {admin_url} is needed for the storage tests ({e}); start it or set TEST_DATABASE_URL"
+                )
             });
             let name = unique_name();
             admin
@@ -114,9 +119,27 @@ async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
     }
 }
 
+/// Notifier settings for tests: loopback receivers allowed, fast retries and polls.
+pub fn test_settings(url: String) -> Settings {
+    let mut settings = Settings::for_tests(url);
+    settings.webhooks.allow_private_targets = true;
+    settings.webhooks.retry_schedule = "200ms,400ms,800ms".parse().unwrap();
+    settings.webhooks.timeout = std::time::Duration::from_secs(3);
+    settings.webhooks.poll_interval = std::time::Duration::from_millis(50);
+    settings.webhooks.lease = std::time::Duration::from_secs(10);
+    settings
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Spawns the app with settings changed by `configure` (from [`test_settings`]).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, database) = fresh_database(backend).await;
-    let app = Application::build(&Settings::for_tests(url))
+    let mut settings = test_settings(url.clone());
+    configure(&mut settings);
+    let app = Application::build(&settings)
         .await
         .expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -125,6 +148,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        database_url: url,
         client: reqwest::Client::new(),
         statements,
         db,
@@ -135,19 +159,65 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 impl TestApp {
     /// POSTs a GraphQL request and returns the whole JSON response.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        let (status, body) = self.graphql_as(None, query, variables).await;
+        assert!(status.is_success(), "status {status}: {body}");
+        body
+    }
+
+    /// POSTs a GraphQL request with a bearer token; returns the status and the JSON body.
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self
             .client
             .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON response"))
+    }
+
+    /// Runs a query with a token; it must succeed. Returns its `data`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql_as(Some(token), query, variables).await;
         assert!(
-            response.status().is_success(),
-            "status {}",
-            response.status()
+            status.is_success() && body.get("errors").is_none(),
+            "status {status}: {body:#}"
         );
-        response.json().await.expect("a JSON response")
+        body["data"].clone()
+    }
+
+    /// Runs a query with a token; it must fail. Returns the first error's code and message.
+    pub async fn error_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (String, String) {
+        let (_, body) = self.graphql_as(token, query, variables).await;
+        let error = &body["errors"][0];
+        assert!(error.is_object(), "expected an error, got {body:#}");
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<no code>")
+                .to_owned(),
+            error["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// Creates an API token, as `gnlc token create` does.
+    pub async fn token(&self, role: Role, name: &str) -> String {
+        gnlc::access::create_token(&self.db, name, role)
+            .await
+            .expect("token created")
+            .token
     }
 
     /// Runs a query that must succeed and returns its `data`.
@@ -195,6 +265,25 @@ macro_rules! on_both_backends {
             #[tokio::test]
             async fn postgres() {
                 super::$scenario($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await
+            }
+        }
+    )+};
+}
+
+/// Runs an async test scenario `fn(Backend)` (one that spawns its own app, with its own
+/// settings) once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$scenario($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$scenario($crate::helpers::Backend::Postgres).await
             }
         }
     )+};

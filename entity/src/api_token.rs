@@ -1,0 +1,27 @@
+//! An API token. Only a hash of the token is stored; the token itself is shown once.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_token")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// Who holds it. Partner tokens with the same name act for the same partner.
+    pub name: String,
+    /// `admin` or `partner`.
+    pub role: String,
+    /// SHA-256 of the token, hex.
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    /// The token's first characters, to recognise it in listings.
+    pub prefix: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

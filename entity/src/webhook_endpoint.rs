@@ -1,0 +1,49 @@
+//! A partner's webhook endpoint: where and which events to deliver, and how to sign them.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "webhook_endpoint")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    /// Public identifier, `ep_…`.
+    #[sea_orm(unique)]
+    pub public_id: String,
+    /// The partner (token name) that owns it.
+    pub owner: String,
+    pub url: String,
+    pub description: String,
+    /// Event types it subscribes to, space-separated; empty: every type.
+    pub event_types: String,
+    /// Region slugs it is limited to, space-separated; empty: no limit.
+    pub regions: String,
+    /// Country ISO alpha-2 codes it is limited to, space-separated; empty: no limit.
+    pub countries: String,
+    /// `whsec_…` signing secret.
+    pub secret: String,
+    /// The secret before the last rotation, still signing until it expires.
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    /// `active`, `paused` or `disabled`.
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    /// When its deliveries started failing without a success since (Unix ms).
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::delivery::Entity")]
+    Delivery,
+}
+
+impl Related<super::delivery::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Delivery.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,529 @@
+//! Admitting a cohort and withdrawing a city: validation, one transaction, and the events
+//! partners are notified of, written in that same transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use entity::{city, cohort, country, names, region};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, QueryFilter, TryIntoModel,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::membership::normalise_country_code;
+use crate::webhooks::outbox::{self, EventDraft, EventType};
+
+/// Most cities one admission may list.
+pub const MAX_CITIES: usize = 10_000;
+
+/// A cohort to admit, as a coordinator submits it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortAdmission {
+    pub year: i32,
+    pub announced_on: NaiveDate,
+    pub new_city_count: i32,
+    pub new_country_count: i32,
+    pub network_city_count: Option<i32>,
+    pub network_country_count: Option<i32>,
+    /// Countries joining with this cohort (not yet in the network).
+    pub new_countries: Vec<NewCountry>,
+    pub cities: Vec<AdmittedCity>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewCountry {
+    pub iso2: String,
+    pub iso3: String,
+    pub name: String,
+    /// Region slug.
+    pub region: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdmittedCity {
+    pub name: String,
+    /// ISO 3166-1 alpha-2 or alpha-3 code.
+    pub country: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub geonames_id: Option<i64>,
+}
+
+/// One thing wrong with an admission. `city` is the 1-based position in the city list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub city: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdmissionError {
+    #[error("the admission was refused: {} problem(s), nothing was written", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error("the cohort of {0} was already admitted with a different content")]
+    Conflict(i32),
+    #[error("there is no city with slug `{0}`")]
+    UnknownCity(String),
+    #[error("{0} already left the network on {1}")]
+    AlreadyWithdrawn(String, NaiveDate),
+    #[error("database error")]
+    Database(#[from] DbErr),
+}
+
+/// What an admission did.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub cohort: cohort::Model,
+    /// False when the same admission had been made before (nothing new was written).
+    pub created: bool,
+    pub cities: usize,
+    pub deliveries: u64,
+}
+
+fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        city,
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn digest(admission: &CohortAdmission) -> String {
+    let bytes = serde_json::to_vec(admission).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Admits a cohort: all of it in one transaction, or nothing with every problem listed.
+/// Re-sending the same admission returns the cohort it made, and writes nothing.
+pub async fn admit(
+    db: &DatabaseConnection,
+    admission: CohortAdmission,
+) -> Result<Admitted, AdmissionError> {
+    let digest = digest(&admission);
+    let txn = crate::database::begin_write(db).await?;
+    let existing = cohort::Entity::find()
+        .filter(cohort::Column::Year.eq(admission.year))
+        .one(&txn)
+        .await?;
+    if let Some(existing) = &existing {
+        if existing.admission_digest.as_deref() == Some(digest.as_str()) {
+            let cities = city::Entity::find()
+                .filter(city::Column::CohortId.eq(existing.id))
+                .all(&txn)
+                .await?
+                .len();
+            return Ok(Admitted {
+                cohort: existing.clone(),
+                created: false,
+                cities,
+                deliveries: 0,
+            });
+        }
+        let has_members = city::Entity::find()
+            .filter(city::Column::CohortId.eq(existing.id))
+            .one(&txn)
+            .await?
+            .is_some();
+        if existing.admission_digest.is_some() || has_members {
+            return Err(AdmissionError::Conflict(admission.year));
+        }
+    }
+
+    let plan = validate(&txn, &admission).await?;
+    let regions: HashMap<String, region::Model> = region::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|r| (r.slug.clone(), r))
+        .collect();
+
+    let mut countries = plan.countries;
+    for new in plan.joining.iter().map(|i| &admission.new_countries[*i]) {
+        let region = &regions[&new.region];
+        let inserted = country::ActiveModel {
+            iso2: Set(new.iso2.to_ascii_uppercase()),
+            iso3: Set(new.iso3.to_ascii_uppercase()),
+            name: Set(new.name.trim().to_owned()),
+            region_id: Set(region.id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        countries.insert(inserted.iso2.clone(), inserted.clone());
+        countries.insert(inserted.iso3.clone(), inserted);
+    }
+
+    let mut cohort_row = match existing {
+        Some(existing) => existing.into(),
+        None => cohort::ActiveModel {
+            year: Set(admission.year),
+            ..Default::default()
+        },
+    };
+    cohort_row.announced_on = Set(admission.announced_on);
+    cohort_row.new_cities = Set(admission.new_city_count);
+    cohort_row.new_countries = Set(admission.new_country_count);
+    cohort_row.network_cities_after = Set(admission.network_city_count);
+    cohort_row.network_countries_after = Set(admission.network_country_count);
+    cohort_row.admission_digest = Set(Some(digest));
+    let cohort = cohort_row.save(&txn).await?.try_into_model()?;
+
+    let mut admitted = Vec::with_capacity(admission.cities.len());
+    for (city, slug) in admission.cities.iter().zip(plan.slugs) {
+        let country = &countries[&normalise_country_code(&city.country).unwrap_or_default()];
+        let row = city::ActiveModel {
+            slug: Set(slug),
+            name: Set(city.name.trim().to_owned()),
+            search_name: Set(names::fold(&city.name)),
+            country_id: Set(country.id),
+            cohort_id: Set(cohort.id),
+            latitude: Set(city.latitude),
+            longitude: Set(city.longitude),
+            geonames_id: Set(city.geonames_id),
+            location_note: Set(None),
+            withdrawn_on: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let region = regions
+            .values()
+            .find(|r| r.id == country.region_id)
+            .cloned();
+        admitted.push((row, country.clone(), region));
+    }
+
+    let deliveries = publish_admission(&txn, &cohort, &admitted).await?;
+    txn.commit().await?;
+    Ok(Admitted {
+        cohort,
+        created: true,
+        cities: admitted.len(),
+        deliveries,
+    })
+}
+
+/// What validation resolved: the countries by code and each city's slug.
+struct Plan {
+    countries: HashMap<String, country::Model>,
+    /// Positions in `new_countries` of the countries to add (others are members already).
+    joining: Vec<usize>,
+    slugs: Vec<String>,
+}
+
+async fn validate(
+    txn: &DatabaseTransaction,
+    admission: &CohortAdmission,
+) -> Result<Plan, AdmissionError> {
+    let mut problems = Vec::new();
+    if !(1900..=2200).contains(&admission.year) {
+        problems.push(problem(
+            None,
+            "year",
+            format!("{} is not a plausible year", admission.year),
+        ));
+    }
+    for (field, value) in [
+        ("newCityCount", Some(admission.new_city_count)),
+        ("newCountryCount", Some(admission.new_country_count)),
+        ("networkCityCount", admission.network_city_count),
+        ("networkCountryCount", admission.network_country_count),
+    ] {
+        if value.is_some_and(|v| v < 0) {
+            problems.push(problem(None, field, "must not be negative"));
+        }
+    }
+    if admission.cities.is_empty() {
+        problems.push(problem(
+            None,
+            "cities",
+            "an admission lists at least one city",
+        ));
+    }
+    if admission.cities.len() > MAX_CITIES {
+        problems.push(problem(
+            None,
+            "cities",
+            format!("at most {MAX_CITIES} cities per admission"),
+        ));
+    }
+
+    let mut countries: HashMap<String, country::Model> = HashMap::new();
+    for c in country::Entity::find().all(txn).await? {
+        countries.insert(c.iso2.clone(), c.clone());
+        countries.insert(c.iso3.clone(), c);
+    }
+    let region_ids: HashMap<String, i32> = region::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| (r.slug, r.id))
+        .collect();
+    // Codes of the joining countries (alpha-2 and alpha-3) to their alpha-2 code.
+    let mut joining: HashMap<String, String> = HashMap::new();
+    let mut joining_rows = Vec::new();
+    for (i, new) in admission.new_countries.iter().enumerate() {
+        let label = format!("newCountries[{}]", i + 1);
+        let (iso2, iso3) = (
+            new.iso2.trim().to_ascii_uppercase(),
+            new.iso3.trim().to_ascii_uppercase(),
+        );
+        if iso2.len() != 2 || !iso2.bytes().all(|b| b.is_ascii_alphabetic()) {
+            problems.push(problem(
+                None,
+                &label,
+                format!("`{}` is not an ISO 3166-1 alpha-2 code", new.iso2),
+            ));
+        }
+        if iso3.len() != 3 || !iso3.bytes().all(|b| b.is_ascii_alphabetic()) {
+            problems.push(problem(
+                None,
+                &label,
+                format!("`{}` is not an ISO 3166-1 alpha-3 code", new.iso3),
+            ));
+        }
+        if let Some(member) = countries.get(&iso2).or_else(|| countries.get(&iso3)) {
+            // Describing a member country again is harmless when it says the same.
+            let same = member.iso2 == iso2
+                && member.iso3 == iso3
+                && member.name == new.name.trim()
+                && region_ids.get(&new.region) == Some(&member.region_id);
+            if !same {
+                let message = format!(
+                    "{iso2} is already a member country, as {} ({}, {})",
+                    member.name, member.iso2, member.iso3
+                );
+                problems.push(problem(None, &label, message));
+            }
+            continue;
+        }
+        if joining.insert(iso2.clone(), iso2.clone()).is_some()
+            || joining.insert(iso3.clone(), iso2.clone()).is_some()
+        {
+            problems.push(problem(None, &label, format!("{iso2} is listed twice")));
+        }
+        if new.name.trim().is_empty() {
+            problems.push(problem(None, &label, "a country needs a name"));
+        }
+        joining_rows.push(i);
+        if !region_ids.contains_key(&new.region) {
+            problems.push(problem(
+                None,
+                &label,
+                format!("there is no region with slug `{}`", new.region),
+            ));
+        }
+    }
+
+    let taken: HashMap<String, i32> = city::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug, c.country_id))
+        .collect();
+    let mut slugs = Vec::with_capacity(admission.cities.len());
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut used_slugs: HashSet<String> = HashSet::new();
+    for (i, city) in admission.cities.iter().enumerate() {
+        let n = Some(i + 1);
+        let name = city.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            problems.push(problem(n, "name", "a city name has 1 to 200 characters"));
+        }
+        if !(city.latitude.is_finite() && (-90.0..=90.0).contains(&city.latitude)) {
+            problems.push(problem(
+                n,
+                "latitude",
+                format!("{} is not between -90 and 90", city.latitude),
+            ));
+        }
+        if !(city.longitude.is_finite() && (-180.0..=180.0).contains(&city.longitude)) {
+            problems.push(problem(
+                n,
+                "longitude",
+                format!("{} is not between -180 and 180", city.longitude),
+            ));
+        }
+        let code = match normalise_country_code(&city.country) {
+            Ok(code) => code,
+            Err(e) => {
+                problems.push(problem(n, "country", e.to_string()));
+                slugs.push(String::new());
+                continue;
+            }
+        };
+        let existing = countries.get(&code);
+        if existing.is_none() && !joining.contains_key(&code) {
+            problems.push(problem(
+                n,
+                "country",
+                format!(
+                    "there is no country with code `{code}` (list it in newCountries to admit it)"
+                ),
+            ));
+        }
+        let base = names::slugify(name);
+        let country_key = match existing {
+            Some(country) => country.iso2.clone(),
+            None => joining.get(&code).cloned().unwrap_or(code.clone()),
+        };
+        if !seen.insert((base.clone(), country_key.clone())) {
+            problems.push(problem(
+                n,
+                "name",
+                format!("{name} ({country_key}) is listed twice"),
+            ));
+        }
+        let mut slug = base.clone();
+        match taken.get(&base) {
+            Some(country_id) if existing.is_some_and(|c| c.id == *country_id) => {
+                problems.push(problem(
+                    n,
+                    "name",
+                    format!("{name} ({country_key}) is already a member city"),
+                ));
+            }
+            Some(_) => slug = format!("{base}-{}", country_key.to_ascii_lowercase()),
+            None if used_slugs.contains(&base) => {
+                slug = format!("{base}-{}", country_key.to_ascii_lowercase())
+            }
+            None => {}
+        }
+        if taken.contains_key(&slug) && slug != base {
+            problems.push(problem(
+                n,
+                "name",
+                format!("{name} ({country_key}) is already a member city"),
+            ));
+        }
+        used_slugs.insert(slug.clone());
+        slugs.push(slug);
+    }
+    if problems.is_empty() {
+        Ok(Plan {
+            countries,
+            joining: joining_rows,
+            slugs,
+        })
+    } else {
+        Err(AdmissionError::Invalid(problems))
+    }
+}
+
+fn city_json(
+    city: &city::Model,
+    country: &country::Model,
+    region: Option<&region::Model>,
+) -> serde_json::Value {
+    json!({
+        "slug": city.slug,
+        "name": city.name,
+        "country": {
+            "iso2": country.iso2, "iso3": country.iso3, "name": country.name,
+            "region": region.map(|r| json!({ "slug": r.slug, "name": r.name })),
+        },
+        "location": { "latitude": city.latitude, "longitude": city.longitude },
+    })
+}
+
+fn cohort_json(cohort: &cohort::Model) -> serde_json::Value {
+    json!({
+        "year": cohort.year,
+        "announcedOn": cohort.announced_on.to_string(),
+        "newCityCount": cohort.new_cities,
+        "newCountryCount": cohort.new_countries,
+        "networkCityCount": cohort.network_cities_after,
+        "networkCountryCount": cohort.network_countries_after,
+    })
+}
+
+type AdmittedRow = (city::Model, country::Model, Option<region::Model>);
+
+async fn publish_admission(
+    txn: &DatabaseTransaction,
+    cohort: &cohort::Model,
+    admitted: &[AdmittedRow],
+) -> Result<u64, DbErr> {
+    let mut regions: Vec<String> = admitted
+        .iter()
+        .filter_map(|(_, _, r)| r.as_ref().map(|r| r.slug.clone()))
+        .collect();
+    regions.sort();
+    regions.dedup();
+    let mut countries: Vec<String> = admitted.iter().map(|(_, c, _)| c.iso2.clone()).collect();
+    countries.sort();
+    countries.dedup();
+    let mut drafts = vec![EventDraft {
+        event_type: EventType::CohortAdmitted,
+        data: json!({
+            "cohort": cohort_json(cohort),
+            "cities": admitted.iter().map(|(c, k, r)| city_json(c, k, r.as_ref())).collect::<Vec<_>>(),
+        }),
+        regions,
+        countries,
+        cohort_id: Some(cohort.id),
+        endpoint_id: None,
+    }];
+    for (city, country, region) in admitted {
+        drafts.push(EventDraft {
+            event_type: EventType::CityAdmitted,
+            data: json!({ "city": city_json(city, country, region.as_ref()), "cohort": cohort_json(cohort) }),
+            regions: region.iter().map(|r| r.slug.clone()).collect(),
+            countries: vec![country.iso2.clone()],
+            cohort_id: Some(cohort.id),
+            endpoint_id: None,
+        });
+    }
+    Ok(outbox::publish(txn, drafts).await?.1)
+}
+
+/// Records that a city left the network on a date. Doing it again with the same date
+/// changes nothing; with another date it is refused.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    slug: &str,
+    on: NaiveDate,
+) -> Result<(city::Model, bool), AdmissionError> {
+    let txn = crate::database::begin_write(db).await?;
+    let found = city::Entity::find()
+        .filter(city::Column::Slug.eq(slug))
+        .one(&txn)
+        .await?;
+    let city = found.ok_or_else(|| AdmissionError::UnknownCity(slug.to_owned()))?;
+    match city.withdrawn_on {
+        Some(date) if date == on => return Ok((city, false)),
+        Some(date) => return Err(AdmissionError::AlreadyWithdrawn(city.name, date)),
+        None => {}
+    }
+    let mut active: city::ActiveModel = city.into();
+    active.withdrawn_on = Set(Some(on));
+    let city = active.update(&txn).await?;
+    let country = country::Entity::find_by_id(city.country_id)
+        .one(&txn)
+        .await?;
+    let country = country.ok_or_else(|| DbErr::RecordNotFound("the city's country".into()))?;
+    let region = region::Entity::find_by_id(country.region_id)
+        .one(&txn)
+        .await?;
+    outbox::publish(
+        &txn,
+        vec![EventDraft {
+            event_type: EventType::CityWithdrawn,
+            data: json!({ "city": city_json(&city, &country, region.as_ref()), "withdrawnOn": on.to_string() }),
+            regions: region.iter().map(|r| r.slug.clone()).collect(),
+            countries: vec![country.iso2.clone()],
+            cohort_id: Some(city.cohort_id),
+            endpoint_id: None,
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((city, true))
+}

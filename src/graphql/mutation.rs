@@ -1,0 +1,296 @@
+//! Changes: admissions and withdrawals (admins), webhook endpoints and redeliveries
+//! (partners, for what they own; admins, for everything).
+
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+use super::access::{require_admin, require_token, settings};
+use super::city::City;
+use super::cohort::Cohort;
+use super::scalars::{Date, DateTime};
+use super::webhook::{Delivery, Event, WebhookEndpoint, WebhookEndpointWithSecret};
+use super::{ResultExt, db};
+use crate::admission::{self, AdmittedCity, CohortAdmission, NewCountry};
+use crate::webhooks::endpoints::{self, EndpointError, EndpointSpec};
+use crate::webhooks::worker::Wakeup;
+
+/// A cohort to admit, with its cities.
+#[derive(InputObject)]
+pub struct CohortAdmissionInput {
+    pub year: i32,
+    pub announced_on: Date,
+    /// Published number of cities admitted.
+    pub new_city_count: i32,
+    /// Published number of countries they belong to.
+    pub new_country_count: i32,
+    /// Published network size after the intake, when known.
+    pub network_city_count: Option<i32>,
+    pub network_country_count: Option<i32>,
+    /// Countries joining the network with this cohort.
+    #[graphql(default)]
+    pub new_countries: Vec<NewCountryInput>,
+    pub cities: Vec<AdmittedCityInput>,
+}
+
+#[derive(InputObject)]
+pub struct NewCountryInput {
+    pub iso2: String,
+    pub iso3: String,
+    /// As UNESCO writes it.
+    pub name: String,
+    /// Region slug.
+    pub region: String,
+}
+
+#[derive(InputObject)]
+pub struct AdmittedCityInput {
+    /// Exactly as published.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 or alpha-3 code of a member country or of one in `newCountries`.
+    pub country: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub geonames_id: Option<i64>,
+}
+
+impl From<CohortAdmissionInput> for CohortAdmission {
+    fn from(input: CohortAdmissionInput) -> Self {
+        CohortAdmission {
+            year: input.year,
+            announced_on: input.announced_on.0,
+            new_city_count: input.new_city_count,
+            new_country_count: input.new_country_count,
+            network_city_count: input.network_city_count,
+            network_country_count: input.network_country_count,
+            new_countries: input
+                .new_countries
+                .into_iter()
+                .map(|c| NewCountry {
+                    iso2: c.iso2,
+                    iso3: c.iso3,
+                    name: c.name,
+                    region: c.region,
+                })
+                .collect(),
+            cities: input
+                .cities
+                .into_iter()
+                .map(|c| AdmittedCity {
+                    name: c.name,
+                    country: c.country,
+                    latitude: c.latitude,
+                    longitude: c.longitude,
+                    geonames_id: c.geonames_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What an admission did.
+#[derive(async_graphql::SimpleObject)]
+pub struct AdmissionResult {
+    pub cohort: Cohort,
+    /// False when this exact admission had been made before: nothing new was written.
+    pub created: bool,
+    pub city_count: i32,
+    /// Deliveries queued for partners' webhook endpoints.
+    pub delivery_count: i32,
+}
+
+/// A webhook endpoint to create.
+#[derive(InputObject)]
+pub struct WebhookEndpointInput {
+    /// `https://…` (or `http://…`) on a public address.
+    pub url: String,
+    pub description: Option<String>,
+    /// Event types to receive; omitted or empty: all.
+    pub event_types: Option<Vec<String>>,
+    /// Only events about these regions (slugs).
+    pub regions: Option<Vec<String>>,
+    /// Only events about these countries (ISO alpha-2).
+    pub countries: Option<Vec<String>>,
+}
+
+/// Changes to a webhook endpoint; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct WebhookEndpointChanges {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub countries: Option<Vec<String>>,
+}
+
+fn wake(ctx: &Context<'_>) {
+    if let Some(wakeup) = ctx.data_opt::<Wakeup>() {
+        wakeup.wake();
+    }
+}
+
+fn delivery_id(id: &ID) -> Result<i32> {
+    id.parse::<i32>()
+        .map_err(|_| EndpointError::NotFound("delivery", id.to_string()))
+        .gql()
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Admits a cohort with its cities (admin). All of it or nothing: any invalid city
+    /// refuses the whole admission, with every problem in `extensions.problems`.
+    /// Re-sending the same admission changes nothing.
+    async fn admit_cohort(
+        &self,
+        ctx: &Context<'_>,
+        input: CohortAdmissionInput,
+    ) -> Result<AdmissionResult> {
+        require_admin(ctx)?;
+        let admitted = admission::admit(db(ctx)?, input.into()).await.gql()?;
+        wake(ctx);
+        Ok(AdmissionResult {
+            cohort: Cohort(admitted.cohort),
+            created: admitted.created,
+            city_count: admitted.cities as i32,
+            delivery_count: admitted.deliveries.min(i32::MAX as u64) as i32,
+        })
+    }
+
+    /// Records that a city left the network (admin). The same call again changes nothing.
+    async fn withdraw_city(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        withdrawn_on: Date,
+    ) -> Result<City> {
+        require_admin(ctx)?;
+        let (city, _) = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0)
+            .await
+            .gql()?;
+        wake(ctx);
+        Ok(City(city))
+    }
+
+    /// Subscribes a URL to events. The answer holds the signing secret, shown this once.
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        input: WebhookEndpointInput,
+    ) -> Result<WebhookEndpointWithSecret> {
+        let principal = require_token(ctx)?;
+        let spec = EndpointSpec {
+            url: Some(input.url),
+            description: input.description,
+            event_types: input.event_types,
+            regions: input.regions,
+            countries: input.countries,
+        };
+        let allow_private = settings(ctx)?.allow_private_targets;
+        let (endpoint, secret) = endpoints::create(db(ctx)?, principal, spec, allow_private)
+            .await
+            .gql()?;
+        Ok(WebhookEndpointWithSecret {
+            endpoint: WebhookEndpoint(endpoint),
+            secret,
+        })
+    }
+
+    async fn update_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        changes: WebhookEndpointChanges,
+    ) -> Result<WebhookEndpoint> {
+        let principal = require_token(ctx)?;
+        let spec = EndpointSpec {
+            url: changes.url,
+            description: changes.description,
+            event_types: changes.event_types,
+            regions: changes.regions,
+            countries: changes.countries,
+        };
+        let allow_private = settings(ctx)?.allow_private_targets;
+        let endpoint = endpoints::update(db(ctx)?, principal, &id, spec, allow_private)
+            .await
+            .gql()?;
+        Ok(WebhookEndpoint(endpoint))
+    }
+
+    /// Holds deliveries to an endpoint until it resumes.
+    async fn pause_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
+        let principal = require_token(ctx)?;
+        Ok(WebhookEndpoint(
+            endpoints::set_paused(db(ctx)?, principal, &id, true)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// Resumes a paused endpoint, or enables again one gnlc disabled.
+    async fn resume_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
+        let principal = require_token(ctx)?;
+        let endpoint = endpoints::set_paused(db(ctx)?, principal, &id, false)
+            .await
+            .gql()?;
+        wake(ctx);
+        Ok(WebhookEndpoint(endpoint))
+    }
+
+    /// A new signing secret; the old one keeps signing beside it for 24 hours.
+    async fn rotate_webhook_endpoint_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<WebhookEndpointWithSecret> {
+        let principal = require_token(ctx)?;
+        let (endpoint, secret) = endpoints::rotate_secret(db(ctx)?, principal, &id)
+            .await
+            .gql()?;
+        Ok(WebhookEndpointWithSecret {
+            endpoint: WebhookEndpoint(endpoint),
+            secret,
+        })
+    }
+
+    /// Deletes an endpoint with its deliveries. Returns its id.
+    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+        let principal = require_token(ctx)?;
+        let endpoint = endpoints::delete(db(ctx)?, principal, &id).await.gql()?;
+        Ok(ID(endpoint.public_id))
+    }
+
+    /// Sends a `webhook.test` event to an endpoint.
+    async fn send_test_event(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<Event> {
+        let principal = require_token(ctx)?;
+        let event = endpoints::send_test(db(ctx)?, principal, &endpoint_id)
+            .await
+            .gql()?;
+        wake(ctx);
+        Ok(Event(event))
+    }
+
+    /// Attempts a delivery again now.
+    async fn redeliver(&self, ctx: &Context<'_>, delivery_id: ID) -> Result<Delivery> {
+        let principal = require_token(ctx)?;
+        let id = self::delivery_id(&delivery_id)?;
+        let delivery = endpoints::redeliver(db(ctx)?, principal, id).await.gql()?;
+        wake(ctx);
+        Ok(Delivery(delivery))
+    }
+
+    /// Attempts again every failed delivery of an endpoint created since a time. Returns
+    /// how many.
+    async fn redeliver_failed(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: ID,
+        since: DateTime,
+    ) -> Result<i32> {
+        let principal = require_token(ctx)?;
+        let count = endpoints::redeliver_failed(db(ctx)?, principal, &endpoint_id, since.0)
+            .await
+            .gql()?;
+        wake(ctx);
+        Ok(count.min(i32::MAX as u64) as i32)
+    }
+}

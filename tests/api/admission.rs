@@ -1,0 +1,327 @@
+//! Admitting cohorts and withdrawing cities, end to end to a partner's receiver.
+
+use gnlc::access::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::notify::{ADMIT, admit, cohort_2026, settled, subscribe, verify};
+use crate::on_both_backends;
+use crate::receiver::{Receiver, Reply};
+
+async fn an_admission_reaches_the_partners_signed(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let partner = app
+        .token(Role::Partner, "Ministry of Education, Iceland")
+        .await;
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    let (endpoint, secret) = subscribe(&app, &partner, &receiver.url, json!({})).await;
+
+    let admitted = admit(&app, &admin, cohort_2026()).await;
+    assert_eq!(
+        admitted,
+        json!({ "created": true, "cityCount": 2, "deliveryCount": 3, "cohort": { "year": 2026, "cityCount": 2 } })
+    );
+
+    let requests = receiver.wait_for(3, true).await;
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert!(
+            verify(request, &secret),
+            "signature does not verify: {request:?}"
+        );
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert!(request.header("webhook-id").unwrap().starts_with("msg_"));
+    }
+    let mut types: Vec<String> = requests
+        .iter()
+        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    types.sort();
+    assert_eq!(types, ["city.admitted", "city.admitted", "cohort.admitted"]);
+    let cohort = requests
+        .iter()
+        .map(|r| r.json())
+        .find(|b| b["type"] == "cohort.admitted")
+        .unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(cohort["timestamp"].as_str().unwrap()).is_ok());
+    assert_eq!(cohort["data"]["cohort"]["year"], 2026);
+    assert_eq!(cohort["data"]["cohort"]["networkCityCount"], 427);
+    let cities = cohort["data"]["cities"].as_array().unwrap();
+    assert_eq!(cities[0]["name"], "Reykjavík");
+    assert_eq!(cities[0]["country"]["name"], "Iceland");
+    assert_eq!(
+        cities[0]["country"]["region"]["slug"],
+        "europe-and-north-america"
+    );
+    assert_eq!(cities[1]["slug"], "balti");
+
+    let deliveries = settled(&app, &partner, &endpoint, 3).await;
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d["status"] == "SUCCEEDED" && d["attemptCount"] == 1)
+    );
+    assert_eq!(deliveries[0]["attempts"][0]["statusCode"], 200);
+    assert_eq!(deliveries[0]["attempts"][0]["responseExcerpt"], "thanks");
+
+    // The public data has the new cohort, and the coordinators see who received it.
+    let data = app
+        .data(
+            r#"{ cohort(year: 2026) { cities { name country { name region { slug } } } }
+                 country(code: "ISL") { name cityCount } network { cityCount countryCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["cohort"]["cities"][1]["name"], "Reykjavík");
+    assert_eq!(
+        data["country"],
+        json!({ "name": "Iceland", "cityCount": 1 })
+    );
+    assert_eq!(
+        data["network"],
+        json!({ "cityCount": 57, "countryCount": 28 })
+    );
+    let report = app
+        .data_as(&admin, "{ cohort(year: 2026) { deliveryReport { partners partnersReached deliveries succeeded } } }", json!({}))
+        .await;
+    assert_eq!(
+        report["cohort"]["deliveryReport"],
+        json!({ "partners": 1, "partnersReached": 1, "deliveries": 1, "succeeded": 1 })
+    );
+
+    // A partner that was down catches up by pulling the same payloads.
+    let events = app
+        .data_as(
+            &partner,
+            "{ events(first: 10) { edges { cursor node { id type payload } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = events["events"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 3);
+    let delivered: Value = requests
+        .iter()
+        .map(|r| r.json())
+        .find(|b| b["type"] == "cohort.admitted")
+        .unwrap();
+    assert_eq!(edges[0]["node"]["payload"], delivered);
+    let after = app
+        .data_as(
+            &partner,
+            "query($c: String) { events(after: $c) { edges { node { type } } } }",
+            json!({ "c": edges[0]["cursor"] }),
+        )
+        .await;
+    assert_eq!(after["events"]["edges"].as_array().unwrap().len(), 2);
+}
+
+async fn the_same_admission_twice_admits_once(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let first = admit(&app, &admin, cohort_2026()).await;
+    assert_eq!(first["created"], true);
+    let again = admit(&app, &admin, cohort_2026()).await;
+    assert_eq!(
+        again,
+        json!({ "created": false, "cityCount": 2, "deliveryCount": 0, "cohort": { "year": 2026, "cityCount": 2 } })
+    );
+    let events = app
+        .data_as(
+            &admin,
+            "{ events(first: 100) { edges { node { type } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        events["events"]["edges"].as_array().unwrap().len(),
+        3,
+        "no second set of events"
+    );
+
+    let mut changed = cohort_2026();
+    changed["networkCityCount"] = json!(500);
+    let (code, message) = app
+        .error_as(Some(&admin), ADMIT, json!({ "input": changed }))
+        .await;
+    assert_eq!(code, "CONFLICT");
+    assert_eq!(
+        message,
+        "the cohort of 2026 was already admitted with a different content"
+    );
+}
+
+async fn an_invalid_admission_lists_every_problem_and_writes_nothing(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    subscribe(&app, &partner, &receiver.url, json!({})).await;
+    let before = app
+        .data(
+            "{ network { cityCount countryCount } countries(first: 100) { totalCount } }",
+            json!({}),
+        )
+        .await;
+
+    let mut input = cohort_2026();
+    input["cities"] = json!([
+        { "name": "Reykjavík", "country": "IS", "latitude": 64.1, "longitude": -21.9 },
+        { "name": "Atlantis", "country": "XA", "latitude": 0, "longitude": 0 },
+        { "name": "Chișinău", "country": "MD", "latitude": 47.0, "longitude": 28.8 },
+        { "name": "Reykjavik", "country": "ISL", "latitude": 64.1, "longitude": -21.9 },
+        { "name": "Nowhere", "country": "MD", "latitude": 91, "longitude": 0 },
+        { "name": " ", "country": "MD", "latitude": 1, "longitude": 1 }
+    ]);
+    let (_, body) = app
+        .graphql_as(Some(&admin), ADMIT, json!({ "input": input }))
+        .await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+    let problems: Vec<(Value, String)> = error["extensions"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["city"].clone(), p["field"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (json!(2), "country".to_owned()),
+            (json!(3), "name".to_owned()),
+            (json!(4), "name".to_owned()),
+            (json!(5), "latitude".to_owned()),
+            (json!(6), "name".to_owned()),
+        ]
+    );
+    let messages = error["extensions"]["problems"].to_string();
+    assert!(
+        messages.contains("there is no country with code `XA`"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("Chișinău (MD) is already a member city"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("Reykjavik (IS) is listed twice"),
+        "{messages}"
+    );
+
+    let after = app
+        .data(
+            "{ network { cityCount countryCount } countries(first: 100) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(before, after, "nothing was written");
+    assert_eq!(
+        app.data("{ cohort(year: 2026) { year } }", json!({})).await["cohort"],
+        Value::Null
+    );
+    let events = app
+        .data_as(&admin, "{ events { edges { node { id } } } }", json!({}))
+        .await;
+    assert_eq!(events["events"]["edges"], json!([]));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(receiver.received().is_empty());
+}
+
+async fn an_intake_known_by_its_figures_gets_its_member_list(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let input = json!({
+        "year": 2022, "announcedOn": "2022-09-02", "newCityCount": 77, "newCountryCount": 44,
+        "networkCityCount": 294, "networkCountryCount": 76,
+        "cities": [{ "name": "San Justo", "country": "PH", "latitude": 14.7, "longitude": 121.0 }],
+        "newCountries": [{ "iso2": "PH", "iso3": "PHL", "name": "Philippines", "region": "asia-and-the-pacific" }]
+    });
+    let admitted = admit(&app, &admin, input).await;
+    assert_eq!(admitted["created"], true);
+    // Another San Justo is a member already (Argentina): the new one's slug says where it is.
+    let data = app
+        .data(
+            "{ cohort(year: 2022) { cities { slug name country { iso2 } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["cohort"]["cities"],
+        json!([{ "slug": "san-justo-ph", "name": "San Justo", "country": { "iso2": "PH" } }])
+    );
+}
+
+async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    subscribe(
+        &app,
+        &partner,
+        &receiver.url,
+        json!({ "eventTypes": ["city.withdrawn"] }),
+    )
+    .await;
+    let withdraw = r#"mutation($on: Date!) { withdrawCity(slug: "cahul", withdrawnOn: $on) { name isMember withdrawnOn } }"#;
+
+    let data = app
+        .data_as(&admin, withdraw, json!({ "on": "2026-01-31" }))
+        .await;
+    assert_eq!(
+        data["withdrawCity"],
+        json!({ "name": "Cahul", "isMember": false, "withdrawnOn": "2026-01-31" })
+    );
+    let again = app
+        .data_as(&admin, withdraw, json!({ "on": "2026-01-31" }))
+        .await;
+    assert_eq!(again, data);
+    let (code, _) = app
+        .error_as(Some(&admin), withdraw, json!({ "on": "2026-02-01" }))
+        .await;
+    assert_eq!(code, "CONFLICT");
+    let (code, _) = app
+        .error_as(
+            Some(&admin),
+            r#"mutation { withdrawCity(slug: "gotham", withdrawnOn: "2026-01-01") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "NOT_FOUND");
+
+    let requests = receiver.wait_for(1, true).await;
+    assert_eq!(requests[0].json()["data"]["city"]["name"], "Cahul");
+    assert_eq!(requests[0].json()["data"]["withdrawnOn"], "2026-01-31");
+
+    let lists = app
+        .data(
+            r#"{ current: cities(country: "MD") { totalCount }
+                 former: cities(membership: FORMER) { edges { node { name } } }
+                 all: cities(country: "MD", membership: ALL) { totalCount }
+                 country(code: "MD") { cityCount cities { name } formerCities: cities(membership: FORMER) { name } }
+                 network { cityCount }
+                 citiesNear(latitude: 45.9, longitude: 28.2, radiusKm: 5) { city { name } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(lists["current"]["totalCount"], 1);
+    assert_eq!(
+        lists["former"]["edges"],
+        json!([{ "node": { "name": "Cahul" } }])
+    );
+    assert_eq!(lists["all"]["totalCount"], 2);
+    assert_eq!(
+        lists["country"],
+        json!({ "cityCount": 1, "cities": [{ "name": "Chișinău" }], "formerCities": [{ "name": "Cahul" }] })
+    );
+    assert_eq!(lists["network"]["cityCount"], 54);
+    assert_eq!(lists["citiesNear"], json!([]));
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "the repeated withdrawal sent nothing"
+    );
+}
+
+on_both_backends!(
+    an_admission_reaches_the_partners_signed,
+    the_same_admission_twice_admits_once,
+    an_invalid_admission_lists_every_problem_and_writes_nothing,
+    an_intake_known_by_its_figures_gets_its_member_list,
+    a_withdrawn_city_is_a_former_member,
+);
