@@ -6,6 +6,7 @@
 pub mod config;
 pub mod database;
 pub mod graphql;
+pub mod http;
 pub mod membership;
 pub mod pagination;
 pub mod startup;

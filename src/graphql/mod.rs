@@ -20,11 +20,21 @@ pub use query::Query;
 
 pub type GnlcSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
+/// The most a query may ask for: past either, it is refused before it runs
+/// (`QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub depth: usize,
+    pub complexity: usize,
+}
+
 /// Builds the schema. The database is shared; loaders are added per request
 /// (see [`request_data`]).
-pub fn build_schema(db: DatabaseConnection) -> GnlcSchema {
+pub fn build_schema(db: DatabaseConnection, limits: Limits) -> GnlcSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .data(db)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
         .extension(error::ErrorCodes)
         .extension(field_order::FieldOrder)
         .finish()

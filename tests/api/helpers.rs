@@ -115,8 +115,15 @@ async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Spawns the server with settings changed by `configure` (limits, CORS, assets…).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, database) = fresh_database(backend).await;
-    let app = Application::build(&Settings::for_tests(url))
+    let mut settings = Settings::for_tests(url);
+    configure(&mut settings);
+    let app = Application::build(&settings)
         .await
         .expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -133,19 +140,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 impl TestApp {
-    /// POSTs a GraphQL request and returns the whole JSON response.
+    /// The URL of a path on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response (in
+    /// `application/graphql-response+json`: 200, or 400 for a request that cannot run).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         let response = self
             .client
-            .post(format!("{}/graphql", self.address))
+            .post(self.url("/graphql"))
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("request sent");
-        assert!(
-            response.status().is_success(),
-            "status {}",
-            response.status()
+        let status = response.status().as_u16();
+        assert!(status == 200 || status == 400, "status {status}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/graphql-response+json; charset=utf-8"
         );
         response.json().await.expect("a JSON response")
     }

@@ -2,9 +2,16 @@
 //! HTTP as a partner site would.
 
 mod binary;
+mod caching;
 mod cohorts;
+mod cors;
 mod errors;
+mod graphiql;
 mod helpers;
+mod limits;
 mod membership;
 mod nearby;
+mod operating;
+mod over_http;
 mod pagination;
+mod persisted;
