@@ -172,7 +172,7 @@ async fn log_request(
                 %request_id,
                 %method,
                 %path,
-                operation = operation.as_deref().unwrap_or("-"),
+                operation = %operation.as_deref().unwrap_or("-"),
                 status = response.status().as_u16(),
                 elapsed_ms,
                 "request"

@@ -25,12 +25,11 @@ pub fn middleware(origins: &[String]) -> Cors {
         // CORS headers, not refused (and same-origin requests, such as GraphiQL's, which
         // browsers also send with an `Origin`, are always served).
         .block_on_origin_mismatch(false);
+    if origins.iter().any(|origin| origin == "*") {
+        return cors.allow_any_origin().send_wildcard();
+    }
     for origin in origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin().send_wildcard()
-        } else {
-            cors.allowed_origin(origin)
-        };
+        cors = cors.allowed_origin(origin);
     }
     cors
 }

@@ -13,12 +13,22 @@ pub const EXAMPLES: &[Example] = &[
     Example {
         name: "CitySearch",
         title: "A search that ignores case and accents",
-        query: r#"{ cities(search: "chisinau") { totalCount edges { node { name slug country { iso2 region { name } } location { latitude longitude } } } } }"#,
+        query: r#"{
+  cities(search: "chisinau") {
+    totalCount
+    edges { node { name slug country { iso2 region { name } } location { latitude longitude } } }
+  }
+}"#,
     },
     Example {
         name: "Intake2020",
         title: "The 2020 intake and its cities",
-        query: "{ cohort(year: 2020) { announcedOn newCityCount newCountryCount networkCityCount networkCountryCount cities { name country { name } } } }",
+        query: "{
+  cohort(year: 2020) {
+    announcedOn newCityCount newCountryCount networkCityCount networkCountryCount
+    cities { name country { name } }
+  }
+}",
     },
     Example {
         name: "RegionTree",
@@ -33,12 +43,16 @@ pub const EXAMPLES: &[Example] = &[
     Example {
         name: "CitiesNearLisbon",
         title: "Cities near Lisbon, nearest first",
-        query: "{ citiesNear(latitude: 38.7223, longitude: -9.1393, radiusKm: 150) { distanceKm city { name } } }",
+        query: "{
+  citiesNear(latitude: 38.7223, longitude: -9.1393, radiusKm: 150) { distanceKm city { name } }
+}",
     },
     Example {
         name: "NetworkAtAGlance",
         title: "The network at a glance",
-        query: "{ network { cityCount countryCount publishedCityCount publishedCountryCount latestCohort { year } } }",
+        query: "{
+  network { cityCount countryCount publishedCityCount publishedCountryCount latestCohort { year } }
+}",
     },
 ];
 
@@ -47,7 +61,7 @@ pub struct Example {
     /// The operation's name, which GraphiQL shows as the tab's title.
     pub name: &'static str,
     pub title: &'static str,
-    /// The query as the README shows it (anonymous).
+    /// The query as the README shows it (anonymous; line breaks aside).
     pub query: &'static str,
 }
 

@@ -46,6 +46,8 @@ pub async fn endpoint(
     payload: web::Payload,
     service: web::Data<GraphQLService>,
 ) -> HttpResponse {
+    // Counted as `anonymous` until the request names its operation (or fails before).
+    label(&request, "anonymous");
     let media = negotiation::negotiate(header(request.headers(), ACCEPT));
     match serve(&request, payload, &service, media).await {
         Ok(response) => response,

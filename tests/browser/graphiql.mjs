@@ -3,6 +3,9 @@
 // page. Prints a JSON report; exits 0 on success, 1 on failure.
 //
 //   node tests/browser/graphiql.mjs http://127.0.0.1:PORT
+//
+// GNLC_CHROMIUM overrides the browser's path; GNLC_PRINT_INTROSPECTION=1 adds GraphiQL's
+// introspection query to the report (tests/api/data/graphiql-introspection.graphql is one).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ const base = new URL(process.argv[2] ?? '');
 const executablePath = process.env.GNLC_CHROMIUM ?? '/usr/bin/chromium';
 const expected = 'Chișinău';
 const report = { url: `${base.origin}/graphiql`, blocked: [], failed: [], console: [], introspection: null };
+
 let ok = false;
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'gnlc-chromium-'));
@@ -36,27 +40,30 @@ try {
     if (message.type() === 'error') report.console.push(message.text());
   });
   page.on('requestfailed', (request) => report.failed.push(`${request.url()}: ${request.failure()?.errorText}`));
-  page.on('response', async (response) => {
-    const request = response.request();
-    if (!request.url().endsWith('/graphql') || request.method() !== 'POST') return;
-    const body = request.postDataJSON();
-    if (typeof body?.query === 'string' && body.query.includes('__schema')) {
+  // GraphiQL loads the schema with its introspection query: it must pass gnlc's limits.
+  const introspection = page
+    .waitForResponse(
+      (response) =>
+        response.url().endsWith('/graphql') &&
+        response.request().method() === 'POST' &&
+        (response.request().postData() ?? '').includes('__schema'),
+      { timeout: 30_000 },
+    )
+    .then(async (response) => {
       const answer = await response.json().catch(() => null);
       report.introspection = {
         status: response.status(),
         errors: answer?.errors ?? null,
         types: answer?.data?.__schema?.types?.length ?? 0,
-        query: process.env.GNLC_PRINT_INTROSPECTION ? body.query : undefined,
       };
-    }
-  });
+      if (process.env.GNLC_PRINT_INTROSPECTION) report.introspectionQuery = response.request().postDataJSON().query;
+    });
+  introspection.catch(() => {}); // awaited below; a failure before then is reported there
 
   const response = await page.goto(report.url, { waitUntil: 'load' });
   report.status = response?.status();
+  await introspection;
   await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
-  // The schema loads through GraphiQL's introspection query.
-  await page.waitForFunction(() => true);
-  for (let i = 0; i < 100 && report.introspection === null; i++) await page.waitForTimeout(100);
   await page.locator('.graphiql-execute-button').click();
   await page.locator('.graphiql-response').getByText(expected).first().waitFor({ timeout: 30_000 });
   report.found = expected;
