@@ -84,13 +84,12 @@ async fn serve(
             Ok(service.respond(request, media, &response, is_get))
         }
         Incoming::Batch(wires) => {
-            request
-                .extensions_mut()
-                .insert(Operation("batch".to_owned()));
             let prepared: Vec<Prepared> = wires
                 .into_iter()
                 .map(|wire| service.prepare(request, wire, false))
                 .collect::<Result<_, _>>()?;
+            // Named after preparing, which names each request's operation in turn.
+            label(request, "batch");
             let mut items = Vec::with_capacity(prepared.len());
             for prepared in prepared {
                 let response = service.run(request, prepared, deadline).await;

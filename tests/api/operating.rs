@@ -26,6 +26,7 @@ async fn metrics_count_requests_by_operation_and_status_and_show_the_pool(app: T
     post(&app, &named, None).await;
     post(&app, &json!({ "query": "{ nope }" }), None).await;
     post(&app, &named, Some("text/html")).await;
+    post(&app, &json!([named, named]), None).await;
     let answer = fetch(&app, "/metrics").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
@@ -38,6 +39,7 @@ async fn metrics_count_requests_by_operation_and_status_and_show_the_pool(app: T
         r#"gnlc_graphql_requests_total{operation="CityByName",status="200"} 2"#,
         r#"gnlc_graphql_requests_total{operation="anonymous",status="400"} 1"#,
         r#"gnlc_graphql_requests_total{operation="anonymous",status="406"} 1"#,
+        r#"gnlc_graphql_requests_total{operation="batch",status="200"} 1"#,
         "# TYPE gnlc_graphql_request_duration_seconds histogram",
         r#"gnlc_graphql_request_duration_seconds_count{operation="CityByName"} 2"#,
         r#"gnlc_graphql_request_duration_seconds_bucket{le="+Inf",operation="CityByName"} 2"#,
