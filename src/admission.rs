@@ -11,8 +11,8 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use crate::clock::sha256_hex;
 use crate::membership::normalise_country_code;
 use crate::webhooks::outbox::{self, EventDraft, EventType};
 
@@ -93,11 +93,7 @@ fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Prob
 }
 
 fn digest(admission: &CohortAdmission) -> String {
-    let bytes = serde_json::to_vec(admission).unwrap_or_default();
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(&serde_json::to_vec(admission).unwrap_or_default())
 }
 
 /// Admits a cohort: all of it in one transaction, or nothing with every problem listed.

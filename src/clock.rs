@@ -1,4 +1,4 @@
-//! Time as the database stores it (Unix milliseconds), and random identifiers.
+//! Time as the database stores it (Unix milliseconds), random identifiers, and digests.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,4 +26,13 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 /// A random identifier: `prefix` + URL-safe base64 of `bytes` random bytes.
 pub fn random_id(prefix: &str, bytes: usize) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random_bytes(bytes)))
+}
+
+/// Lower-case hex of the SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

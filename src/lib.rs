@@ -12,6 +12,7 @@ pub mod cohort_file;
 pub mod config;
 pub mod database;
 pub mod graphql;
+pub mod http;
 pub mod membership;
 pub mod pagination;
 pub mod startup;

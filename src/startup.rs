@@ -1,22 +1,24 @@
-//! Builds the Actix application: routes, the per-request log line, and the listener.
+//! Builds the Actix application: routes, middleware, the per-request log line, and the
+//! listener. The handlers live in `crate::http`.
 
 use std::net::TcpListener;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, Either, HttpRequest, HttpResponse, HttpServer, web};
-use async_graphql::ErrorExtensions;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use actix_web::{App, HttpMessage, HttpServer, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::access::{self, AccessError, Principal};
 use crate::config::Settings;
 use crate::database::{self, StatementCounter};
-use crate::graphql::{self, GnlcSchema};
+use crate::graphql;
+use crate::http::graphiql::Assets;
+use crate::http::graphql::GraphQLService;
+use crate::http::metrics::{Metrics, Operation};
+use crate::http::persisted::PersistedQueries;
+use crate::http::request_id::RequestId;
+use crate::http::{cors, graphiql, health, metrics, request_id};
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,8 @@ pub enum StartupError {
     Migration(#[source] DbErr),
     #[error("cannot start the delivery worker")]
     Worker(#[source] WorkerError),
+    #[error("invalid CORS setting")]
+    Cors(#[source] cors::InvalidOrigin),
     #[error("cannot listen on {address}")]
     Bind {
         address: String,
@@ -48,6 +52,8 @@ impl Application {
     /// Connects to the database, migrates and seeds it, and binds the listener
     /// (port 0 picks a free port: tests use that).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let http = &settings.http;
+        cors::check_origins(&http.cors_origins).map_err(StartupError::Cors)?;
         let (db, statements) =
             database::connect(&settings.database_url, settings.database_max_connections)
                 .await
@@ -67,7 +73,15 @@ impl Application {
             .port();
 
         let wakeup = Wakeup::default();
-        let schema = graphql::build_schema(db.clone(), settings.webhooks.clone(), wakeup.clone());
+        let schema = graphql::build_schema(
+            db.clone(),
+            graphql::Limits {
+                depth: http.max_query_depth,
+                complexity: http.max_query_complexity,
+            },
+            settings.webhooks.clone(),
+            wakeup.clone(),
+        );
         let worker = if settings.webhooks.run_worker {
             // Its own pool: deliveries never wait for the API's connections, nor the API
             // for theirs.
@@ -81,17 +95,39 @@ impl Application {
         } else {
             None
         };
-        let state = web::Data::new(State {
+        let service = web::Data::new(GraphQLService {
             schema,
             db: db.clone(),
+            persisted: PersistedQueries::new(http.persisted_queries),
+            max_body_bytes: http.max_body_bytes,
+            max_batch_size: http.max_batch_size,
+            time_limit: http.request_time_limit,
+            cache_control: http.cache_control.clone(),
         });
+        let database = web::Data::new(db.clone());
+        let metrics = web::Data::new(Metrics::new(statements.clone()));
+        let assets = web::Data::new(Assets(http.web_assets_dir.clone()));
+        let cors_origins = http.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(service.clone())
+                .app_data(database.clone())
+                .app_data(metrics.clone())
+                .app_data(assets.clone())
+                // The last wrapped runs first: the request id is there for everything else.
+                .wrap(cors::middleware(&cors_origins))
+                .wrap(from_fn(metrics::record))
                 .wrap(from_fn(log_request))
-                .route("/graphql", web::post().to(graphql_endpoint))
-                .route("/graphql", web::get().to(graphql_endpoint))
-                .route("/healthz", web::get().to(healthz))
+                .wrap(from_fn(request_id::stamp))
+                .route("/graphql", web::route().to(crate::http::graphql::endpoint))
+                .route("/graphiql", web::get().to(graphiql::page_endpoint))
+                .route(
+                    "/graphiql/assets/{name}",
+                    web::get().to(graphiql::asset_endpoint),
+                )
+                .route("/metrics", web::get().to(metrics::endpoint))
+                .route("/healthz", web::get().to(health::healthz))
+                .route("/readyz", web::get().to(health::readyz))
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind {
@@ -136,66 +172,8 @@ impl Application {
     }
 }
 
-struct State {
-    schema: GnlcSchema,
-    db: DatabaseConnection,
-}
-
-async fn graphql_endpoint(
-    state: web::Data<State>,
-    http: HttpRequest,
-    request: GraphQLRequest,
-) -> Either<HttpResponse, GraphQLResponse> {
-    let principal = match authenticate(&state.db, &http).await {
-        Ok(principal) => principal,
-        Err(refusal) => return Either::Left(refusal),
-    };
-    let request = graphql::request_data(request.into_inner(), &state.db, principal);
-    Either::Right(state.schema.execute(request).await.into())
-}
-
-/// Who the request acts for. A request with a bad token is refused whole (401), never
-/// served as anonymous: nothing it asked for happens.
-async fn authenticate(
-    db: &DatabaseConnection,
-    http: &HttpRequest,
-) -> Result<Principal, HttpResponse> {
-    let header = match http.headers().get(AUTHORIZATION).map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(value)) => Some(value),
-        Some(Err(_)) => return Err(refusal(&AccessError::MalformedHeader)),
-    };
-    access::authenticate(db, header)
-        .await
-        .map_err(|error| refusal(&error))
-}
-
-fn refusal(error: &AccessError) -> HttpResponse {
-    let graphql_error = error.extend();
-    let (status, code) = match error {
-        AccessError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
-        _ => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
-    };
-    let body = serde_json::json!({
-        "errors": [{ "message": graphql_error.message, "extensions": { "code": code } }]
-    });
-    HttpResponse::build(status)
-        .insert_header((WWW_AUTHENTICATE, "Bearer"))
-        .json(body)
-}
-
-async fn healthz(state: web::Data<State>) -> HttpResponse {
-    match database::ping(&state.db).await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
-        Err(error) => {
-            tracing::error!(%error, "health check: database unreachable");
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({ "status": "database unreachable" }))
-        }
-    }
-}
-
-/// One log line per request: method, path, status and time taken.
+/// One log line per request: request id, method, path, GraphQL operation, status and time
+/// taken.
 async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -203,13 +181,33 @@ async fn log_request(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.path().to_owned();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
     let response = next.call(request).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match &response {
         Ok(response) => {
-            tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms, "request")
+            let operation = response
+                .request()
+                .extensions()
+                .get::<Operation>()
+                .map(|operation| operation.0.clone());
+            tracing::info!(
+                %request_id,
+                %method,
+                %path,
+                operation = %operation.as_deref().unwrap_or("-"),
+                status = response.status().as_u16(),
+                elapsed_ms,
+                "request"
+            )
         }
-        Err(error) => tracing::warn!(%method, %path, %error, elapsed_ms, "request failed"),
+        Err(error) => {
+            tracing::warn!(%request_id, %method, %path, %error, elapsed_ms, "request failed")
+        }
     }
     response
 }

@@ -27,6 +27,49 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The query nests deeper than the server's limit.
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    /// The query selects more than the server's complexity limit.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// `operationName` names no operation of the document, or is needed and missing.
+    pub const OPERATION_RESOLUTION_FAILURE: &str = "OPERATION_RESOLUTION_FAILURE";
+    /// An automatic persisted query's hash the server does not know (yet).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// The request took longer than the server's time limit.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The HTTP request is not a GraphQL-over-HTTP request gnlc can read.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The request body is larger than the server's limit.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// Neither `application/graphql-response+json` nor `application/json` is acceptable.
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// A POST body that is not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// A mutation over GET, or a method `/graphql` does not serve.
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+
+    /// Codes of errors raised before execution starts: such a response has no `data`.
+    pub const REQUEST_ERRORS: [&str; 5] = [
+        GRAPHQL_PARSE_FAILED,
+        GRAPHQL_VALIDATION_FAILED,
+        QUERY_TOO_DEEP,
+        QUERY_TOO_COMPLEX,
+        OPERATION_RESOLUTION_FAILURE,
+    ];
+}
+
+/// async-graphql's messages for its limits, matched to give them their own codes.
+const TOO_DEEP_MESSAGE: &str = "Query is nested too deep.";
+const TOO_COMPLEX_MESSAGE: &str = "Query is too complex.";
+
+/// An error raised outside the resolvers (by the HTTP layer), with its code.
+pub fn coded(message: impl Into<String>, code: &'static str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
 }
 
 pub fn with_code(message: impl Into<String>, code: &'static str) -> async_graphql::Error {
@@ -161,7 +204,14 @@ impl Extension for ErrorCodes {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|e| tag(e, code::GRAPHQL_VALIDATION_FAILED))
+                .map(|e| {
+                    let code = match e.message.as_str() {
+                        TOO_DEEP_MESSAGE => code::QUERY_TOO_DEEP,
+                        TOO_COMPLEX_MESSAGE => code::QUERY_TOO_COMPLEX,
+                        _ => code::GRAPHQL_VALIDATION_FAILED,
+                    };
+                    tag(e, code)
+                })
                 .collect()
         })
     }

@@ -28,10 +28,19 @@ pub use query::Query;
 
 pub type GnlcSchema = Schema<Query, Mutation, EmptySubscription>;
 
+/// The most a query may ask for: past either, it is refused before it runs
+/// (`QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub depth: usize,
+    pub complexity: usize,
+}
+
 /// Builds the schema. The database, the notifier's settings and its wake-up call are
 /// shared; the principal and the loaders are added per request (see [`request_data`]).
 pub fn build_schema(
     db: DatabaseConnection,
+    limits: Limits,
     webhooks: WebhookSettings,
     wakeup: Wakeup,
 ) -> GnlcSchema {
@@ -39,6 +48,8 @@ pub fn build_schema(
         .data(db)
         .data(webhooks)
         .data(wakeup)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
         .extension(error::ErrorCodes)
         .extension(field_order::FieldOrder)
         .finish()

@@ -177,7 +177,45 @@ async fn partners_see_and_manage_only_their_own_endpoints(app: TestApp) {
     );
 }
 
+async fn what_a_token_sees_is_never_cached_for_others(app: TestApp) {
+    let partner = app.token(Role::Partner, "Partner").await;
+    subscribe(&app, &partner, "http://127.0.0.1:9/hooks", json!({})).await;
+    let url = app.url("/graphql?query=%7BwebhookEndpoints%7Bid%7D%7D");
+    let response = app
+        .client
+        .get(&url)
+        .bearer_auth(&partner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "private, no-cache");
+    assert!(
+        response.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+    let public = app
+        .client
+        .get(app.url("/graphql?query=%7Bregions%7Bslug%7D%7D"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.headers()["cache-control"], "public, max-age=60");
+    // A change is never made over GET, token or not.
+    let admit = app
+        .client
+        .get(app.url("/graphql?query=mutation%7BwithdrawCity(slug:%22cahul%22,withdrawnOn:%222026-01-01%22)%7Bname%7D%7D"))
+        .bearer_auth(&partner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admit.status(), 405);
+}
+
 on_both_backends!(
+    what_a_token_sees_is_never_cached_for_others,
     admitting_needs_an_admin_token,
     a_bad_token_is_refused_whole,
     partners_see_and_manage_only_their_own_endpoints,

@@ -1,0 +1,15 @@
+//! The partner-facing HTTP surface: GraphQL over HTTP at `/graphql`, GraphiQL, metrics,
+//! health, request ids and CORS. `startup` wires these into routes.
+
+pub mod auth;
+pub mod cors;
+pub mod error;
+pub mod etag;
+pub mod graphiql;
+pub mod graphql;
+pub mod health;
+pub mod metrics;
+pub mod negotiation;
+pub mod persisted;
+pub mod request_id;
+pub mod wire;
