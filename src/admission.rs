@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use entity::{city, cohort, country, names, region};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, QueryFilter, TryIntoModel,
+    DbErr, EntityTrait, QueryFilter, QuerySelect, TryIntoModel,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -206,6 +206,27 @@ pub async fn admit(
     })
 }
 
+/// Which of these slugs member cities have, with their country: only those rows are read.
+async fn taken_slugs(
+    txn: &DatabaseTransaction,
+    mut candidates: Vec<String>,
+) -> Result<HashMap<String, i32>, DbErr> {
+    candidates.sort();
+    candidates.dedup();
+    let mut taken = HashMap::new();
+    for chunk in candidates.chunks(500) {
+        let rows: Vec<(String, i32)> = city::Entity::find()
+            .select_only()
+            .columns([city::Column::Slug, city::Column::CountryId])
+            .filter(city::Column::Slug.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        taken.extend(rows);
+    }
+    Ok(taken)
+}
+
 /// What validation resolved: the countries by code and each city's slug.
 struct Plan {
     countries: HashMap<String, country::Model>,
@@ -318,12 +339,21 @@ async fn validate(
         }
     }
 
-    let taken: HashMap<String, i32> = city::Entity::find()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|c| (c.slug, c.country_id))
-        .collect();
+    // An admitted city takes its name's slug, or that slug with its country's alpha-2 code.
+    let alpha2 = |code: &str| match countries.get(code) {
+        Some(country) => Some(country.iso2.clone()),
+        None => joining.get(code).cloned(),
+    };
+    let mut candidates = Vec::with_capacity(2 * admission.cities.len());
+    for city in &admission.cities {
+        let base = names::slugify(&city.name);
+        let code = normalise_country_code(&city.country).ok();
+        if let Some(iso2) = code.as_deref().and_then(alpha2) {
+            candidates.push(format!("{base}-{}", iso2.to_ascii_lowercase()));
+        }
+        candidates.push(base);
+    }
+    let taken = taken_slugs(txn, candidates).await?;
     let mut slugs = Vec::with_capacity(admission.cities.len());
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut used_slugs: HashSet<String> = HashSet::new();

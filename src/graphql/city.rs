@@ -6,9 +6,21 @@ use super::country::Country;
 use super::loaders::{CohortId, CountryId};
 use super::scalars::Date;
 use super::{ResultExt, expect_row, loader};
+use crate::membership::Membership;
 
 /// A member city of the network.
 pub struct City(pub city::Model);
+
+/// The cities of a loaded list that `membership` selects (current members by default).
+pub fn members(cities: Option<Vec<city::Model>>, membership: Option<Membership>) -> Vec<City> {
+    let membership = membership.unwrap_or_default();
+    cities
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| membership.includes(c))
+        .map(City)
+        .collect()
+}
 
 #[Object]
 impl City {

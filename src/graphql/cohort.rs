@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::cohort;
 
-use super::city::City;
+use super::city::{City, members};
 use super::loaders::CitiesOfCohort;
 use super::scalars::Date;
 use crate::membership::Membership;
@@ -59,16 +59,11 @@ impl Cohort {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<Vec<City>> {
-        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCohort(self.0.id))
             .await
             .gql()?;
-        let cities = cities.unwrap_or_default().into_iter();
-        Ok(cities
-            .filter(|c| membership.includes(c))
-            .map(City)
-            .collect())
+        Ok(members(cities, membership))
     }
 
     /// Number of admitted cities this service holds.
@@ -78,14 +73,11 @@ impl Cohort {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<i32> {
-        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCohort(self.0.id))
             .await
             .gql()?;
-        Ok(cities.map_or(0, |c| {
-            c.iter().filter(|c| membership.includes(c)).count() as i32
-        }))
+        Ok(members(cities, membership).len() as i32)
     }
 
     /// How far this cohort's `cohort.admitted` notifications have gone (admin).

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::country;
 
-use super::city::City;
+use super::city::{City, members};
 use super::loaders::{CitiesOfCountry, RegionId};
 use super::region::Region;
 use crate::membership::Membership;
@@ -48,16 +48,11 @@ impl Country {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<Vec<City>> {
-        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCountry(self.0.id))
             .await
             .gql()?;
-        let cities = cities.unwrap_or_default().into_iter();
-        Ok(cities
-            .filter(|c| membership.includes(c))
-            .map(City)
-            .collect())
+        Ok(members(cities, membership))
     }
 
     /// Number of member cities in the country.
@@ -67,13 +62,10 @@ impl Country {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<i32> {
-        let membership = membership.unwrap_or_default();
         let cities = loader(ctx)?
             .load_one(CitiesOfCountry(self.0.id))
             .await
             .gql()?;
-        Ok(cities.map_or(0, |c| {
-            c.iter().filter(|c| membership.includes(c)).count() as i32
-        }))
+        Ok(members(cities, membership).len() as i32)
     }
 }

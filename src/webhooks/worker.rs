@@ -97,7 +97,10 @@ impl Worker {
         tracing::info!(worker = %self.name, "delivery worker started");
         tokio::pin!(shutdown);
         loop {
+            // Registered before claiming, so a wake-up during the claim is not lost.
             let woken = self.wakeup.0.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let claimed = match self.claim().await {
                 Ok(claimed) => claimed,
                 Err(error) => {
@@ -121,7 +124,7 @@ impl Worker {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = woken => {}
+                _ = &mut woken => {}
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }

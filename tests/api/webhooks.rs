@@ -517,7 +517,39 @@ async fn filters_choose_what_an_endpoint_hears(app: TestApp) {
     assert_eq!(iceland.received().len(), 1);
 }
 
+async fn redirects_are_not_followed(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let elsewhere = Receiver::start(vec![Reply::ok()]);
+    let redirecting = Receiver::start(vec![Reply::status(307).header("location", &elsewhere.url)]);
+    let (endpoint, _) = subscribe(
+        &app,
+        &partner,
+        &redirecting.url,
+        json!({ "eventTypes": [ADMISSIONS_ONLY] }),
+    )
+    .await;
+    admit(&app, &admin, cohort_2026()).await;
+    let attempted = loop {
+        let all = deliveries(&app, &partner, &endpoint).await;
+        if all[0]["attemptCount"] == 1 {
+            break all[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(attempted["attempts"][0]["statusCode"], 307);
+    assert_eq!(
+        attempted["attempts"][0]["error"],
+        "the endpoint answered 307"
+    );
+    assert!(
+        elsewhere.received().is_empty(),
+        "the redirect was not followed"
+    );
+}
+
 on_both_backends!(
+    redirects_are_not_followed,
     failures_then_success_are_all_recorded,
     gone_disables_the_endpoint,
     retry_after_is_honoured,
