@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::helpers::ChildProcess;
+
 fn gnlc() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gnlc"));
     for (key, _) in std::env::vars() {
@@ -47,6 +49,7 @@ async fn gnlc_with_no_configuration_serves_a_seeded_sqlite_file_and_stops_on_sig
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(ChildProcess)
         .expect("gnlc starts");
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/graphql");
@@ -77,13 +80,13 @@ async fn gnlc_with_no_configuration_serves_a_seeded_sqlite_file_and_stops_on_sig
     );
 
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let started = Instant::now();
     let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
+        if let Some(exit) = child.0.try_wait().unwrap() {
             break exit;
         }
         assert!(

@@ -262,6 +262,23 @@ impl TestApp {
     }
 }
 
+/// A child process killed when the test ends, however it ends.
+pub struct ChildProcess(pub std::process::Child);
+
+impl ChildProcess {
+    /// SIGKILL: no clean-up, a held lease stays.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Runs an async test scenario `fn(TestApp)` once on SQLite and once on PostgreSQL.
 #[macro_export]
 macro_rules! on_both_backends {

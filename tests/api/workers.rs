@@ -2,7 +2,7 @@
 //! and two workers sharing one database's deliveries.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use gnlc::access::Role;
@@ -10,13 +10,13 @@ use gnlc::webhooks::worker::{Wakeup, Worker};
 use serde_json::json;
 
 use crate::for_each_backend;
-use crate::helpers::{Backend, TestApp, spawn_app_with, test_settings};
+use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with, test_settings};
 use crate::notify::{admit, cohort_2026, settled, subscribe};
 use crate::receiver::{Receiver, Reply};
 
 /// `gnlc worker` on the app's database, with a short lease.
-fn worker_process(app: &TestApp) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gnlc"))
+fn worker_process(app: &TestApp) -> ChildProcess {
+    let child = Command::new(env!("CARGO_BIN_EXE_gnlc"))
         .arg("worker")
         .env("GNLC_DATABASE_URL", &app.database_url)
         .env("GNLC_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
@@ -26,7 +26,8 @@ fn worker_process(app: &TestApp) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("gnlc worker starts")
+        .expect("gnlc worker starts");
+    ChildProcess(child)
 }
 
 async fn a_killed_workers_delivery_is_completed_after_restart(backend: Backend) {
@@ -49,14 +50,12 @@ async fn a_killed_workers_delivery_is_completed_after_restart(backend: Backend) 
 
     let mut first = worker_process(&app);
     receiver.wait_for(1, false).await;
-    first.kill().unwrap(); // SIGKILL: no clean-up, the lease stays
-    first.wait().unwrap();
+    first.kill();
 
     let mut second = worker_process(&app);
     let delivered = settled(&app, &partner, &endpoint, 1).await;
     let requests = receiver.received();
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
 
     assert_eq!(
         requests[1].header("webhook-id"),
