@@ -548,7 +548,90 @@ async fn redirects_are_not_followed(app: TestApp) {
     );
 }
 
+/// Runs `tests/browser/verify-webhook.mjs`: the `standardwebhooks` npm package, as a
+/// partner's Node receiver uses it. Returns whether it verified, and what it printed.
+fn verify_with_standard_webhooks(
+    secret: &str,
+    requests: &[crate::receiver::Received],
+) -> (bool, String) {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/browser/node_modules/standardwebhooks")
+            .exists(),
+        "this test needs the npm packages of tests/browser: npm ci --prefix tests/browser"
+    );
+    let input = json!({
+        "secret": secret,
+        "requests": requests.iter().map(|r| json!({
+            "headers": r.headers.iter().cloned().collect::<std::collections::HashMap<_, _>>(),
+            "body": String::from_utf8_lossy(&r.body),
+        })).collect::<Vec<_>>(),
+    });
+    let mut child = std::process::Command::new("node")
+        .arg(root.join("tests/browser/verify-webhook.mjs"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("this test needs `node` on PATH");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), said)
+}
+
+async fn the_standard_webhooks_library_verifies_deliveries(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    let (endpoint, secret) = subscribe(&app, &partner, &receiver.url, json!({})).await;
+    admit(&app, &admin, cohort_2026()).await;
+    let requests = receiver.wait_for(3, true).await;
+    let (verified, said) = verify_with_standard_webhooks(&secret, &requests);
+    assert!(verified, "{said}");
+    let mut types: Vec<&str> = said.lines().collect();
+    types.sort();
+    assert_eq!(types, ["city.admitted", "city.admitted", "cohort.admitted"]);
+
+    // After a rotation, the old secret and the new one both verify.
+    let rotate = "mutation($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }";
+    let new = app
+        .data_as(&partner, rotate, json!({ "id": endpoint }))
+        .await["rotateWebhookEndpointSecret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data_as(
+        &partner,
+        "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
+        json!({ "id": endpoint }),
+    )
+    .await;
+    let test = receiver.wait_for(4, true).await.pop().unwrap();
+    for key in [&secret, &new] {
+        let (verified, said) = verify_with_standard_webhooks(key, std::slice::from_ref(&test));
+        assert!(verified && said.trim() == "webhook.test", "{said}");
+    }
+    // A tampered body does not verify.
+    let mut tampered = test.clone();
+    tampered.body = tampered
+        .body
+        .iter()
+        .map(|b| if *b == b'a' { b'b' } else { *b })
+        .collect();
+    let (verified, _) = verify_with_standard_webhooks(&new, &[tampered]);
+    assert!(!verified);
+}
+
 on_both_backends!(
+    the_standard_webhooks_library_verifies_deliveries,
     redirects_are_not_followed,
     failures_then_success_are_all_recorded,
     gone_disables_the_endpoint,
