@@ -138,6 +138,14 @@ pub struct WebhookSettings {
         global = true
     )]
     pub concurrency: usize,
+    /// Most attempts one worker makes at once to any one endpoint.
+    #[arg(
+        long = "webhook-endpoint-concurrency",
+        env = "GNLC_WEBHOOK_ENDPOINT_CONCURRENCY",
+        default_value_t = 4,
+        global = true
+    )]
+    pub endpoint_concurrency: usize,
     /// Run the delivery worker inside `gnlc serve`.
     #[arg(long = "worker", env = "GNLC_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub run_worker: bool,
@@ -159,6 +167,7 @@ impl Default for WebhookSettings {
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             concurrency: 64,
+            endpoint_concurrency: 4,
             run_worker: true,
         }
     }

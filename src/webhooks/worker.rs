@@ -2,6 +2,7 @@
 //! records every attempt. Several workers (in `gnlc serve` processes or `gnlc worker`)
 //! share one database: on PostgreSQL the claim skips rows another worker has locked.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,31 @@ use crate::config::WebhookSettings;
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
 /// Most deliveries claimed at once.
 const CLAIM_BATCH: u64 = 100;
+
+/// Bound parameters of a raw statement, numbered the backend's way (`$1` or `?`).
+struct Params {
+    postgres: bool,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Params {
+    fn new(backend: DatabaseBackend) -> Self {
+        Self {
+            postgres: backend == DatabaseBackend::Postgres,
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds a value; returns its placeholder.
+    fn push(&mut self, value: impl Into<sea_orm::Value>) -> String {
+        self.values.push(value.into());
+        if self.postgres {
+            format!("${}", self.values.len())
+        } else {
+            "?".to_owned()
+        }
+    }
+}
 
 /// Wakes idle workers of this process when something was just queued, so they need not
 /// wait for their next poll.
@@ -49,6 +75,8 @@ pub struct Worker {
     name: String,
     wakeup: Wakeup,
     slots: Arc<Semaphore>,
+    /// Attempts in flight in this worker, by endpoint.
+    in_flight: std::sync::Mutex<HashMap<i32, usize>>,
 }
 
 /// How an attempt went.
@@ -88,6 +116,7 @@ impl Worker {
             name,
             wakeup,
             slots,
+            in_flight: Default::default(),
         }))
     }
 
@@ -109,13 +138,14 @@ impl Worker {
                 }
             };
             let full_batch = claimed.len() as u64 == CLAIM_BATCH;
-            for id in claimed {
+            for (id, endpoint) in claimed {
                 let Ok(permit) = self.slots.clone().acquire_owned().await else {
                     return;
                 };
                 let worker = self.clone();
                 tokio::spawn(async move {
                     worker.deliver(id).await;
+                    worker.done_with(endpoint);
                     drop(permit);
                 });
             }
@@ -132,57 +162,127 @@ impl Worker {
     }
 
     /// Takes a lease on up to a batch of due deliveries whose endpoint is active, as long
-    /// as free attempt slots allow.
-    pub async fn claim(&self) -> Result<Vec<i32>, DbErr> {
+    /// as free attempt slots allow, skipping endpoints that already have their share of
+    /// attempts in flight here: a slow or dead endpoint never holds every slot.
+    pub async fn claim(&self) -> Result<Vec<(i32, i32)>, DbErr> {
         let limit = CLAIM_BATCH
             .min(self.slots.available_permits() as u64)
             .max(1);
         let now = now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let backend = self.db.get_database_backend();
-        let sql = match backend {
-            DatabaseBackend::Postgres => {
-                "UPDATE delivery SET lease_until = $1, leased_by = $2 WHERE id IN (\
-                   SELECT d.id FROM delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id \
-                   WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-                     AND (d.lease_until IS NULL OR d.lease_until < $3) AND e.status = 'active' \
-                   ORDER BY d.next_attempt_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
-                 RETURNING id"
-            }
-            _ => {
-                // SQLite runs one writer at a time: the UPDATE is atomic on its own.
-                "UPDATE delivery SET lease_until = ?, leased_by = ? WHERE id IN (\
-                   SELECT d.id FROM delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id \
-                   WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
-                     AND (d.lease_until IS NULL OR d.lease_until < ?) AND e.status = 'active' \
-                   ORDER BY d.next_attempt_at, d.id LIMIT ?) \
-                 RETURNING id"
-            }
+        let mut params = Params::new(backend);
+        let (lease, me, due, expired) = (
+            params.push(lease_until),
+            params.push(self.name.clone()),
+            params.push(now),
+            params.push(now),
+        );
+        let busy: Vec<String> = self
+            .busy_endpoints()
+            .into_iter()
+            .map(|id| params.push(id))
+            .collect();
+        let not_busy = if busy.is_empty() {
+            String::new()
+        } else {
+            format!(" AND d.endpoint_id NOT IN ({})", busy.join(", "))
         };
-        let values: Vec<sea_orm::Value> = match backend {
-            DatabaseBackend::Postgres => {
-                vec![
-                    lease_until.into(),
-                    self.name.clone().into(),
-                    now.into(),
-                    (limit as i64).into(),
-                ]
-            }
-            _ => vec![
-                lease_until.into(),
-                self.name.clone().into(),
-                now.into(),
-                now.into(),
-                (limit as i64).into(),
-            ],
+        let limit = params.push(limit as i64);
+        // PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite runs
+        // one writer at a time: the UPDATE is atomic on its own.
+        let lock = if backend == DatabaseBackend::Postgres {
+            " FOR UPDATE OF d SKIP LOCKED"
+        } else {
+            ""
         };
+        let sql = format!(
+            "UPDATE delivery SET lease_until = {lease}, leased_by = {me} WHERE id IN (\
+               SELECT d.id FROM delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id \
+               WHERE d.status = 'pending' AND d.next_attempt_at <= {due} \
+                 AND (d.lease_until IS NULL OR d.lease_until < {expired}) AND e.status = 'active'{not_busy} \
+               ORDER BY d.next_attempt_at, d.id LIMIT {limit}{lock}) \
+             RETURNING id, endpoint_id"
+        );
         let rows = self
             .db
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
             .await?;
-        rows.iter()
-            .map(|row| row.try_get::<i32>("", "id"))
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            claimed.push((
+                row.try_get::<i32>("", "id")?,
+                row.try_get::<i32>("", "endpoint_id")?,
+            ));
+        }
+        claimed.sort_unstable();
+        self.within_shares(claimed).await
+    }
+
+    /// Endpoints with their full share of attempts in flight in this worker.
+    fn busy_endpoints(&self) -> Vec<i32> {
+        let in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let share = self.settings.endpoint_concurrency.max(1);
+        in_flight
+            .iter()
+            .filter(|(_, n)| **n >= share)
+            .map(|(id, _)| *id)
             .collect()
+    }
+
+    /// Keeps the claimed deliveries each endpoint's share allows (counting them in flight)
+    /// and hands the others back at once.
+    async fn within_shares(&self, claimed: Vec<(i32, i32)>) -> Result<Vec<(i32, i32)>, DbErr> {
+        let share = self.settings.endpoint_concurrency.max(1);
+        let (mut kept, mut returned) = (Vec::new(), Vec::new());
+        {
+            let mut in_flight = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (id, endpoint) in claimed {
+                let n = in_flight.entry(endpoint).or_insert(0);
+                if *n < share {
+                    *n += 1;
+                    kept.push((id, endpoint));
+                } else {
+                    returned.push(id);
+                }
+            }
+        }
+        if !returned.is_empty() {
+            delivery::Entity::update_many()
+                .col_expr(
+                    delivery::Column::LeaseUntil,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(
+                    delivery::Column::LeasedBy,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(delivery::Column::Id.is_in(returned))
+                .filter(delivery::Column::LeasedBy.eq(self.name.as_str()))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(kept)
+    }
+
+    /// Marks an attempt of an endpoint's as finished.
+    fn done_with(&self, endpoint: i32) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = in_flight.get_mut(&endpoint) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                in_flight.remove(&endpoint);
+            }
+        }
     }
 
     /// One attempt of one claimed delivery, recorded whatever happens.
