@@ -92,6 +92,10 @@ fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Prob
     }
 }
 
+fn unresolved(what: &str, key: &str) -> DbErr {
+    DbErr::Custom(format!("admission: validated {what} `{key}` not found"))
+}
+
 fn digest(admission: &CohortAdmission) -> String {
     sha256_hex(&serde_json::to_vec(admission).unwrap_or_default())
 }
@@ -142,7 +146,10 @@ pub async fn admit(
 
     let mut countries = plan.countries;
     for new in plan.joining.iter().map(|i| &admission.new_countries[*i]) {
-        let region = &regions[&new.region];
+        // Validation checked every code and slug: a miss here is a bug, not bad input.
+        let region = regions
+            .get(&new.region)
+            .ok_or_else(|| unresolved("region", &new.region))?;
         let inserted = country::ActiveModel {
             iso2: Set(new.iso2.to_ascii_uppercase()),
             iso3: Set(new.iso3.to_ascii_uppercase()),
@@ -173,7 +180,10 @@ pub async fn admit(
 
     let mut admitted = Vec::with_capacity(admission.cities.len());
     for (city, slug) in admission.cities.iter().zip(plan.slugs) {
-        let country = &countries[&normalise_country_code(&city.country).unwrap_or_default()];
+        let code = normalise_country_code(&city.country).unwrap_or_default();
+        let country = countries
+            .get(&code)
+            .ok_or_else(|| unresolved("country", &code))?;
         let row = city::ActiveModel {
             slug: Set(slug),
             name: Set(city.name.trim().to_owned()),
