@@ -64,16 +64,20 @@ fn account(principal: &Principal) -> Result<&str> {
     principal.account().ok_or(EndpointError::Unauthenticated)
 }
 
+/// An [`EndpointSpec`] checked and normalised to the stored form (lists space-separated);
+/// `None` where the spec said nothing.
+struct Checked {
+    url: Option<String>,
+    event_types: Option<String>,
+    regions: Option<String>,
+    countries: Option<String>,
+}
+
 async fn validated(
     db: &DatabaseConnection,
     spec: &EndpointSpec,
     allow_private: bool,
-) -> Result<(
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-)> {
+) -> Result<Checked> {
     let url = match &spec.url {
         Some(url) => {
             let parsed = guard::check_url(url.trim(), allow_private)?;
@@ -150,7 +154,12 @@ async fn validated(
         }
         None => None,
     };
-    Ok((url, event_types, regions, countries))
+    Ok(Checked {
+        url,
+        event_types,
+        regions,
+        countries,
+    })
 }
 
 fn check_description(description: &str) -> Result<()> {
@@ -175,7 +184,12 @@ pub async fn create(
     }
     let description = spec.description.clone().unwrap_or_default();
     check_description(&description)?;
-    let (url, event_types, regions, countries) = validated(db, &spec, allow_private).await?;
+    let Checked {
+        url,
+        event_types,
+        regions,
+        countries,
+    } = validated(db, &spec, allow_private).await?;
     let secret = signing::new_secret();
     let now = now_ms();
     let endpoint = webhook_endpoint::ActiveModel {
@@ -240,7 +254,12 @@ pub async fn update(
     if let Some(description) = &spec.description {
         check_description(description)?;
     }
-    let (url, event_types, regions, countries) = validated(db, &spec, allow_private).await?;
+    let Checked {
+        url,
+        event_types,
+        regions,
+        countries,
+    } = validated(db, &spec, allow_private).await?;
     let mut active: webhook_endpoint::ActiveModel = endpoint.into();
     if let Some(url) = url {
         active.url = Set(url);
