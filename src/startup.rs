@@ -13,6 +13,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::config::Settings;
 use crate::database::{self, StatementCounter};
 use crate::graphql;
+use crate::http::cache::ResponseCache;
 use crate::http::graphiql::Assets;
 use crate::http::graphql::GraphQLService;
 use crate::http::metrics::{Metrics, Operation};
@@ -103,6 +104,7 @@ impl Application {
             max_batch_size: http.max_batch_size,
             time_limit: http.request_time_limit,
             cache_control: http.cache_control.clone(),
+            cache: ResponseCache::new(http.response_cache_bytes),
         });
         let database = web::Data::new(db.clone());
         let metrics = web::Data::new(Metrics::new(statements.clone()));

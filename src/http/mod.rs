@@ -2,6 +2,7 @@
 //! health, request ids and CORS. `startup` wires these into routes.
 
 pub mod auth;
+pub mod cache;
 pub mod cors;
 pub mod error;
 pub mod etag;
