@@ -2,6 +2,7 @@
 //! what the spec refuses, runs it within the time limit, and answers in the negotiated media
 //! type with the spec's status codes; GET answers carry an `ETag` and a `Cache-Control`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{
@@ -22,6 +23,7 @@ use super::etag;
 use super::metrics::Operation;
 use super::negotiation::{self, MediaType};
 use super::persisted::{PersistedQueries, PersistedQueryError};
+use super::version::VersionReads;
 use super::wire::{self, Incoming, WireRequest};
 use crate::access::Principal;
 use crate::graphql::error::{code, coded};
@@ -38,6 +40,8 @@ pub struct GraphQLService {
     pub cache_control: String,
     /// Answers to anonymous public queries, when the response cache is on.
     pub cache: Option<ResponseCache>,
+    /// Reads of the data version the cache keys on.
+    pub versions: Arc<VersionReads>,
 }
 
 /// Where the answer of a cacheable request is kept: its key, at the current data version.
@@ -244,7 +248,8 @@ impl GraphQLService {
 
     /// Where a request's answer is cached, when it may be: the cache is on, the request is
     /// anonymous, and it runs a query that selects no token-only field. Reads the current
-    /// data version (one statement); if that fails, the request just runs.
+    /// data version (one statement, shared with the requests waiting at the same time); if
+    /// that fails, the request just runs.
     async fn cache_slot(
         &self,
         http: &HttpRequest,
@@ -271,13 +276,8 @@ impl GraphQLService {
             &request.variables,
             &request.query,
         );
-        match crate::data_version::current(&self.db).await {
-            Ok(version) => Some(CacheSlot { key, version }),
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the data version; answering uncached");
-                None
-            }
-        }
+        let version = self.versions.current().await?;
+        Some(CacheSlot { key, version })
     }
 
     /// Runs a request with its per-request data, unless the deadline passes first.

@@ -86,6 +86,7 @@ fn main() -> anyhow::Result<()> {
         _ => {}
     }
     let args = Args::parse();
+    // Databases of this run's own: another run at the same time keeps its own.
     tokio::runtime::Runtime::new()?.block_on(benchmark(args))
 }
 
@@ -195,7 +196,11 @@ async fn answer(
 /// One side of a comparison, measured `rounds` times.
 struct Side {
     outcome: Outcome,
+    /// Statements of one request sent alone, once warm.
     statements: Option<u64>,
+    /// Statements run during the measurements (divided by their requests: the cost under
+    /// load, where concurrent requests share data-version reads).
+    statements_under_load: u64,
 }
 
 impl Side {
@@ -203,6 +208,17 @@ impl Side {
         Self {
             outcome: Outcome::default(),
             statements: None,
+            statements_under_load: 0,
+        }
+    }
+
+    fn statements(&self) -> String {
+        match self.statements {
+            None => "–".to_owned(),
+            Some(alone) => format!(
+                "{alone} / {:.2}",
+                self.statements_under_load as f64 / self.outcome.requests.max(1) as f64
+            ),
         }
     }
 }
@@ -248,7 +264,22 @@ async fn measure_gnlc(
     let before = statements(client, server).await?;
     answer(client, server, query).await?;
     side.statements = Some(statements(client, server).await? - before);
-    let outcome = measure(settings, &target).await?;
+    load::run(
+        &target,
+        settings.connections,
+        Duration::from_millis(300),
+        settings.max_requests,
+    )
+    .await?;
+    let before = statements(client, server).await?;
+    let outcome = load::run(
+        &target,
+        settings.connections,
+        settings.duration,
+        settings.max_requests,
+    )
+    .await?;
+    side.statements_under_load += statements(client, server).await? - before;
     side.outcome.merge(outcome);
     Ok(())
 }
@@ -262,12 +293,12 @@ fn row(label: &str, side: &mut Side, limit: Option<f64>) -> String {
         "| {label} | {per_second:.0} | {ratio} | {:.2} | {:.2} | {} | {} |",
         side.outcome.quantile_ms(0.5),
         side.outcome.quantile_ms(0.99),
-        side.statements.map_or("–".to_owned(), |n| n.to_string()),
+        side.statements(),
         side.outcome.errors,
     )
 }
 
-const HEADER: &str = "| query / side | requests/s | of the limit | p50 ms | p99 ms | SQL statements per request | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
+const HEADER: &str = "| query / side | requests/s | of the limit | p50 ms | p99 ms | SQL statements per request (alone / under load) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
 
 async fn benchmark(args: Args) -> anyhow::Result<()> {
     let settings = Settings {
@@ -276,7 +307,8 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
         max_requests: args.max_requests,
     };
     let client = reqwest::Client::new();
-    let real_url = fresh_database(&args.database_url, "gnlc_bench_real").await?;
+    let real_name = format!("gnlc_bench_real_{}", std::process::id());
+    let real_url = fresh_database(&args.database_url, &real_name).await?;
     let warm = start_gnlc("gnlc (warm)", &real_url, &["--worker", "false"])?;
     let cold = start_gnlc(
         "gnlc (cold)",
@@ -337,7 +369,7 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
         real_cold.push((
             cool.outcome.per_second(),
             cool.outcome.quantile_ms(0.5),
-            cool.statements,
+            cool.statements(),
         ));
     }
     println!();
@@ -355,7 +387,7 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
     if args.fanout_endpoints > 0 {
         fan_out(&args, &real_url).await?;
     }
-    drop_database(&args.database_url, "gnlc_bench_real").await?;
+    drop_database(&args.database_url, &real_name).await?;
     Ok(())
 }
 
@@ -364,9 +396,10 @@ async fn scale(
     args: &Args,
     settings: &Settings,
     client: &reqwest::Client,
-    real_cold: &[(f64, f64, Option<u64>)],
+    real_cold: &[(f64, f64, String)],
 ) -> anyhow::Result<()> {
-    let url = fresh_database(&args.database_url, "gnlc_bench_synthetic").await?;
+    let synthetic_name = format!("gnlc_bench_synthetic_{}", std::process::id());
+    let url = fresh_database(&args.database_url, &synthetic_name).await?;
     let server = start_gnlc(
         "gnlc (cold, synthetic)",
         &url,
@@ -385,21 +418,21 @@ async fn scale(
         started.elapsed().as_secs_f64()
     );
     println!(
-        "| query | real data req/s | synthetic req/s | cost ratio | real p50 ms | synthetic p50 ms | statements real / synthetic |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| query | real data req/s | synthetic req/s | cost ratio | real p50 ms | synthetic p50 ms | statements per request, real → synthetic (alone / under load) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for (i, (name, query)) in QUERIES.iter().enumerate().skip(1) {
         let mut side = Side::new();
         for _ in 0..args.rounds {
             measure_gnlc(client, settings, &server, query, &mut side).await?;
         }
-        let (real_rate, real_p50, real_statements) = real_cold[i];
+        let (real_rate, real_p50, real_statements) = &real_cold[i];
         let rate = side.outcome.per_second();
         println!(
-            "| {name} | {real_rate:.0} | {rate:.0} | {:.2}× | {real_p50:.2} | {:.2} | {} / {} |",
+            "| {name} | {real_rate:.0} | {rate:.0} | {:.2}× | {real_p50:.2} | {:.2} | {} → {} |",
             real_rate / rate,
             side.outcome.quantile_ms(0.5),
-            real_statements.map_or("–".into(), |n| n.to_string()),
-            side.statements.map_or("–".into(), |n| n.to_string()),
+            real_statements,
+            side.statements(),
         );
     }
     println!(
@@ -408,7 +441,7 @@ async fn scale(
     );
     drop(server);
     db.close().await?;
-    drop_database(&args.database_url, "gnlc_bench_synthetic").await?;
+    drop_database(&args.database_url, &synthetic_name).await?;
     Ok(())
 }
 

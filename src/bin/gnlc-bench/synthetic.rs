@@ -28,8 +28,8 @@ pub async fn seed(db: &DatabaseConnection, countries: u32, cities: u32) -> anyho
                 (SELECT id FROM country WHERE name LIKE 'Synthetic country %'
                  ORDER BY id OFFSET (n % {countries}) LIMIT 1),
                 (SELECT id FROM cohort WHERE year <> 2020 ORDER BY year OFFSET (n % 4) LIMIT 1),
-                -60 + (n * 7919 % 13000) / 100.0,
-                -180 + (n * 104729 % 36000) / 100.0
+                -60 + (n::bigint * 7919 % 13000) / 100.0,
+                -180 + (n::bigint * 104729 % 36000) / 100.0
          FROM generate_series(1, {cities}) n"
     ))
     .await?;
