@@ -106,6 +106,20 @@ async fn an_admission_through_one_process_is_seen_at_once_through_another(backen
     );
 }
 
+async fn concurrent_requests_never_see_a_version_older_than_their_arrival(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let admin = app.token(Role::Admin, "coordinators").await;
+    let iceland = || async { app.data(ICELAND, json!({})).await["country"].clone() };
+    // Many at once, sharing data-version reads.
+    let before = futures_util::future::join_all((0..16).map(|_| iceland())).await;
+    assert!(before.iter().all(|country| country.is_null()));
+    admit(&app, &admin, cohort_2026()).await;
+    let after = futures_util::future::join_all((0..16).map(|_| iceland())).await;
+    for country in after {
+        assert_eq!(country["cities"], json!([{ "name": "Reykjavík" }]));
+    }
+}
+
 async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
     let partner = app.token(Role::Partner, "partner").await;
@@ -159,6 +173,7 @@ for_each_backend!(
     a_repeated_query_is_answered_from_memory,
     an_admission_is_seen_by_the_next_query,
     an_admission_through_one_process_is_seen_at_once_through_another,
+    concurrent_requests_never_see_a_version_older_than_their_arrival,
     tokens_token_only_fields_and_mutations_bypass_it,
     it_can_be_turned_off,
 );
