@@ -207,6 +207,7 @@ pub async fn admit(
     }
 
     let deliveries = publish_admission(&txn, &cohort, &admitted).await?;
+    crate::data_version::bump(&txn).await?;
     txn.commit().await?;
     Ok(Admitted {
         cohort,
@@ -560,6 +561,7 @@ pub async fn withdraw(
         }],
     )
     .await?;
+    crate::data_version::bump(&txn).await?;
     txn.commit().await?;
     Ok((city, true))
 }

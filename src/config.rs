@@ -28,6 +28,8 @@ pub mod defaults {
     pub const MAX_BATCH_SIZE: usize = 10;
     pub const PERSISTED_QUERIES: usize = 1_000;
     pub const CACHE_CONTROL: &str = "public, max-age=60";
+    /// 16 MiB of cached answers: the whole network's nested tree is about 20 KiB.
+    pub const RESPONSE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 }
 
 #[derive(Debug, Parser)]
@@ -229,6 +231,10 @@ pub struct HttpSettings {
     /// `Cache-Control` of successful GET responses.
     #[arg(long, env = "GNLC_CACHE_CONTROL", default_value = defaults::CACHE_CONTROL, global = true)]
     pub cache_control: String,
+    /// Bytes of answers to anonymous public queries kept in memory, each valid until the
+    /// next admission or withdrawal; 0 turns the response cache off.
+    #[arg(long = "response-cache", env = "GNLC_RESPONSE_CACHE", default_value_t = defaults::RESPONSE_CACHE_BYTES, global = true)]
+    pub response_cache_bytes: usize,
     /// Origins allowed to call the API from a browser (comma-separated; `*` for any). None by default.
     #[arg(long, env = "GNLC_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
@@ -264,6 +270,7 @@ pub struct Http {
     pub max_batch_size: usize,
     pub persisted_queries: usize,
     pub cache_control: String,
+    pub response_cache_bytes: usize,
     pub cors_origins: Vec<String>,
     pub web_assets_dir: PathBuf,
 }
@@ -278,6 +285,7 @@ impl Default for Http {
             max_batch_size: defaults::MAX_BATCH_SIZE,
             persisted_queries: defaults::PERSISTED_QUERIES,
             cache_control: defaults::CACHE_CONTROL.to_owned(),
+            response_cache_bytes: defaults::RESPONSE_CACHE_BYTES,
             cors_origins: Vec::new(),
             web_assets_dir: PathBuf::from(DEFAULT_WEB_ASSETS_DIR),
         }
@@ -294,6 +302,7 @@ impl From<&HttpSettings> for Http {
             max_batch_size: http.max_batch_size,
             persisted_queries: http.persisted_queries,
             cache_control: http.cache_control.clone(),
+            response_cache_bytes: http.response_cache_bytes,
             cors_origins: http
                 .cors_origins
                 .iter()
@@ -392,6 +401,12 @@ mod tests {
             ["https://a.example", "https://b.example"]
         );
         assert_eq!(http.max_batch_size, 0);
+        assert_eq!(
+            Http::from(&Cli::try_parse_from(["gnlc"]).unwrap().global.http).response_cache_bytes,
+            defaults::RESPONSE_CACHE_BYTES
+        );
+        let cli = Cli::try_parse_from(["gnlc", "--response-cache", "0"]).unwrap();
+        assert_eq!(Http::from(&cli.global.http).response_cache_bytes, 0);
         assert!(Cli::try_parse_from(["gnlc", "--request-time-limit-ms", "0"]).is_err());
     }
 

@@ -38,7 +38,12 @@ pub async fn connect(
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
-        });
+        })
+        // PostgreSQL: plan each statement for its values. A generic plan of city search
+        // (`search_name LIKE $1 ORDER BY slug LIMIT n`) cannot know the pattern, walks the
+        // slug index and filters every city (40 ms at 100,000 cities) instead of using the
+        // trigram index (under 4 ms).
+        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
     let mut db = Database::connect(options).await?;
     let counter = StatementCounter::default();
     let count = counter.0.clone();

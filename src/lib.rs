@@ -10,6 +10,7 @@ pub mod admission;
 pub mod clock;
 pub mod cohort_file;
 pub mod config;
+pub mod data_version;
 pub mod database;
 pub mod graphql;
 pub mod http;

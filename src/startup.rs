@@ -13,11 +13,13 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::config::Settings;
 use crate::database::{self, StatementCounter};
 use crate::graphql;
+use crate::http::cache::ResponseCache;
 use crate::http::graphiql::Assets;
 use crate::http::graphql::GraphQLService;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
+use crate::http::version::VersionReads;
 use crate::http::{cors, graphiql, health, metrics, request_id};
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
@@ -103,6 +105,8 @@ impl Application {
             max_batch_size: http.max_batch_size,
             time_limit: http.request_time_limit,
             cache_control: http.cache_control.clone(),
+            cache: ResponseCache::new(http.response_cache_bytes),
+            versions: VersionReads::new(db.clone()),
         });
         let database = web::Data::new(db.clone());
         let metrics = web::Data::new(Metrics::new(statements.clone()));

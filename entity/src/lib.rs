@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod city;
 pub mod cohort;
 pub mod country;
+pub mod data_version;
 pub mod delivery;
 pub mod delivery_attempt;
 pub mod event;

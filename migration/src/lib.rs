@@ -9,6 +9,8 @@ mod columns;
 mod m20261125_000001_create_membership;
 mod m20261125_000002_seed_membership;
 mod m20261125_000003_create_access_and_webhooks;
+mod m20261125_000004_create_data_version;
+mod m20261125_000005_index_city_search;
 mod seed;
 
 pub struct Migrator;
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_membership::Migration),
             Box::new(m20261125_000002_seed_membership::Migration),
             Box::new(m20261125_000003_create_access_and_webhooks::Migration),
+            Box::new(m20261125_000004_create_data_version::Migration),
+            Box::new(m20261125_000005_index_city_search::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! what the spec refuses, runs it within the time limit, and answers in the negotiated media
 //! type with the spec's status codes; GET answers carry an `ETag` and a `Cache-Control`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{
@@ -9,17 +10,20 @@ use actix_web::http::header::{
     IF_NONE_MATCH, VARY,
 };
 use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use futures_util::StreamExt;
 use sea_orm::DatabaseConnection;
 use tokio::time::Instant;
 
+use super::cache::{self, Cached, ResponseCache};
 use super::error::HttpError;
 use super::etag;
 use super::metrics::Operation;
 use super::negotiation::{self, MediaType};
 use super::persisted::{PersistedQueries, PersistedQueryError};
+use super::version::VersionReads;
 use super::wire::{self, Incoming, WireRequest};
 use crate::access::Principal;
 use crate::graphql::error::{code, coded};
@@ -34,6 +38,16 @@ pub struct GraphQLService {
     pub max_batch_size: usize,
     pub time_limit: Duration,
     pub cache_control: String,
+    /// Answers to anonymous public queries, when the response cache is on.
+    pub cache: Option<ResponseCache>,
+    /// Reads of the data version the cache keys on.
+    pub versions: Arc<VersionReads>,
+}
+
+/// Where the answer of a cacheable request is kept: its key, at the current data version.
+struct CacheSlot {
+    key: String,
+    version: i64,
 }
 
 /// A request ready to run, or already answered (an unknown persisted query, an operation
@@ -82,9 +96,45 @@ async fn serve(
     let deadline = Instant::now() + service.time_limit;
     match incoming {
         Incoming::Single(wire) => {
-            let prepared = service.prepare(request, wire, is_get)?;
+            let mut prepared = service.prepare(request, wire, is_get)?;
+            let slot = service
+                .cache_slot(request, &mut prepared, &principal, media)
+                .await;
+            if let (Some(cache), Some(slot)) = (&service.cache, &slot)
+                && let Some(cached) = cache.get(&slot.key, slot.version)
+            {
+                label(request, &cached.label);
+                return Ok(service.respond(
+                    request,
+                    media,
+                    StatusCode::OK,
+                    cached.body,
+                    true,
+                    is_get,
+                ));
+            }
             let response = service.run(request, prepared, principal, deadline).await;
-            Ok(service.respond(request, media, &response, is_get))
+            let (status, body) = encode(&response, media);
+            let body = Bytes::from(body.to_string());
+            let clean = status == StatusCode::OK && response.errors.is_empty();
+            if let (Some(cache), Some(slot)) = (&service.cache, slot)
+                && clean
+            {
+                let label = request
+                    .extensions()
+                    .get::<Operation>()
+                    .map(|operation| operation.0.clone())
+                    .unwrap_or_default();
+                cache.insert(
+                    slot.key,
+                    Cached {
+                        version: slot.version,
+                        body: body.clone(),
+                        label,
+                    },
+                );
+            }
+            Ok(service.respond(request, media, status, body, clean, is_get))
         }
         Incoming::Batch(wires) => {
             let prepared: Vec<Prepared> = wires
@@ -196,6 +246,40 @@ impl GraphQLService {
         Ok(Prepared::Run(request))
     }
 
+    /// Where a request's answer is cached, when it may be: the cache is on, the request is
+    /// anonymous, and it runs a query that selects no token-only field. Reads the current
+    /// data version (one statement, shared with the requests waiting at the same time); if
+    /// that fails, the request just runs.
+    async fn cache_slot(
+        &self,
+        http: &HttpRequest,
+        prepared: &mut Prepared,
+        principal: &Principal,
+        media: MediaType,
+    ) -> Option<CacheSlot> {
+        self.cache.as_ref()?;
+        if !matches!(principal, Principal::Anonymous) || http.headers().contains_key(AUTHORIZATION)
+        {
+            return None;
+        }
+        let Prepared::Run(request) = prepared else {
+            return None;
+        };
+        let operation_name = request.operation_name.clone();
+        let document = request.parsed_query().ok()?;
+        if !cache::cacheable(document, operation_name.as_deref()) {
+            return None;
+        }
+        let key = cache::key(
+            media.content_type(),
+            operation_name.as_deref(),
+            &request.variables,
+            &request.query,
+        );
+        let version = self.versions.current().await?;
+        Some(CacheSlot { key, version })
+    }
+
     /// Runs a request with its per-request data, unless the deadline passes first.
     async fn run(
         &self,
@@ -229,24 +313,24 @@ impl GraphQLService {
         )
     }
 
-    /// The HTTP response for one GraphQL response; on GET, with caching headers and a 304
-    /// when the client's tag is current.
+    /// The HTTP response for one encoded GraphQL response (`clean`: without errors); on
+    /// GET, with caching headers and a 304 when the client's tag is current.
     fn respond(
         &self,
         http: &HttpRequest,
         media: MediaType,
-        response: &async_graphql::Response,
+        status: StatusCode,
+        body: Bytes,
+        clean: bool,
         is_get: bool,
     ) -> HttpResponse {
-        let (status, body) = encode(response, media);
-        let body = body.to_string().into_bytes();
         let mut builder = HttpResponse::build(status);
         builder.insert_header((CONTENT_TYPE, media.content_type()));
         if !is_get {
             return builder.body(body);
         }
         builder.insert_header((VARY, "Accept, Authorization"));
-        if status != StatusCode::OK || !response.errors.is_empty() {
+        if status != StatusCode::OK || !clean {
             return builder
                 .insert_header((CACHE_CONTROL, "no-store"))
                 .body(body);

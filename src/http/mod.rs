@@ -2,6 +2,7 @@
 //! health, request ids and CORS. `startup` wires these into routes.
 
 pub mod auth;
+pub mod cache;
 pub mod cors;
 pub mod error;
 pub mod etag;
@@ -12,4 +13,5 @@ pub mod metrics;
 pub mod negotiation;
 pub mod persisted;
 pub mod request_id;
+pub mod version;
 pub mod wire;

@@ -137,7 +137,10 @@ impl Worker {
                     Vec::new()
                 }
             };
-            let full_batch = claimed.len() as u64 == CLAIM_BATCH;
+            // Anything claimed: more may be due. Claim again at once (waiting for free
+            // slots first, below), rather than after the poll interval; an admission fans
+            // out at the speed of its endpoints, not one batch per interval.
+            let more = !claimed.is_empty();
             for (id, endpoint) in claimed {
                 let Ok(permit) = self.slots.clone().acquire_owned().await else {
                     return;
@@ -149,7 +152,7 @@ impl Worker {
                     drop(permit);
                 });
             }
-            if full_batch {
+            if more {
                 continue;
             }
             tokio::select! {

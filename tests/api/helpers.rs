@@ -30,7 +30,12 @@ pub struct TestApp {
 
 enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another app's database: that app removes it.
+    Shared,
 }
 
 impl Drop for TestDatabase {
@@ -137,6 +142,20 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Spawns the app with settings changed by `configure` (from [`test_settings`]).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, database) = fresh_database(backend).await;
+    spawn_on(url, database, configure).await
+}
+
+/// Spawns a second app on the database of `other`, as a second gnlc process sharing it
+/// would be (its own pools, caches and worker).
+pub async fn spawn_app_sharing(other: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_on(other.database_url.clone(), TestDatabase::Shared, configure).await
+}
+
+async fn spawn_on(
+    url: String,
+    database: TestDatabase,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = test_settings(url.clone());
     configure(&mut settings);
     let app = Application::build(&settings)

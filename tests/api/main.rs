@@ -19,5 +19,6 @@ mod over_http;
 mod pagination;
 mod persisted;
 mod receiver;
+mod response_cache;
 mod webhooks;
 mod workers;

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::{for_each_backend, on_both_backends};
 
 const FULL_NESTED_QUERY: &str = r#"{
   regions {
@@ -117,7 +117,10 @@ async fn the_full_nested_query_returns_the_2020_intake(app: TestApp) {
     );
 }
 
-async fn nested_queries_cost_one_statement_per_level(app: TestApp) {
+async fn nested_queries_cost_one_statement_per_level(backend: Backend) {
+    // Without the response cache, which would add its data-version read (and answer a
+    // repeated query with that one statement alone).
+    let app = spawn_app_with(backend, |s| s.http.response_cache_bytes = 0).await;
     // Four levels (regions, countries, cities, cohorts) and one count per region
     // (`cityCount`, grouped in one statement): five statements for 55 cities.
     assert_eq!(app.statements_for(FULL_NESTED_QUERY).await, 5);
@@ -309,7 +312,6 @@ async fn health_check_answers_when_the_database_does(app: TestApp) {
 
 on_both_backends!(
     the_full_nested_query_returns_the_2020_intake,
-    nested_queries_cost_one_statement_per_level,
     single_objects_are_found_by_their_ids_or_null,
     cities_filter_by_region_country_cohort_and_search,
     countries_are_a_connection_filtered_by_region,
@@ -317,3 +319,5 @@ on_both_backends!(
     migrating_again_changes_nothing,
     health_check_answers_when_the_database_does,
 );
+
+for_each_backend!(nested_queries_cost_one_statement_per_level);

@@ -1,0 +1,475 @@
+//! `gnlc-bench`: starts gnlc on a PostgreSQL database of its own, loads it, and prints how
+//! far it is from "the limit" (a minimal Actix handler answering the same bytes from
+//! memory), with the SQL statements each request runs and each server's peak memory; then
+//! the same queries over a synthetic network of 100,000 cities, and one admission fanned
+//! out to 1,000 webhook endpoints. See BENCHMARKS.md.
+//!
+//! Every server runs as a child process (this binary in a hidden mode), so each one's peak
+//! RSS is its own. The sides of a comparison are measured in the same run, alternately.
+
+mod child;
+mod fanout;
+mod limit;
+mod load;
+mod synthetic;
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+use child::Server;
+use load::{Outcome, Target};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gnlc-bench",
+    about = "Benchmarks gnlc against the limit of its HTTP stack"
+)]
+struct Args {
+    /// A PostgreSQL server (any database on it): the benchmark creates and drops its own.
+    #[arg(
+        long,
+        env = "GNLC_BENCH_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    database_url: String,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Seconds of each measurement (after a short warm-up).
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Measurements of each side, alternating with the other sides.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Most requests in one measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_requests: u64,
+    /// Cities of the synthetic network (0: no scale runs).
+    #[arg(long, default_value_t = 100_000)]
+    synthetic_cities: u32,
+    #[arg(long, default_value_t = 200)]
+    synthetic_countries: u32,
+    /// Webhook endpoints of the fan-out run (0: none).
+    #[arg(long, default_value_t = 1_000)]
+    fanout_endpoints: usize,
+}
+
+/// The benchmarked queries: the whole tree, a filtered page, a search, a distance search.
+const QUERIES: [(&str, &str); 4] = [
+    (
+        "nested",
+        "{ regions { name cityCount countries { name iso2 iso3 cities { name slug country { iso2 } cohort { year announcedOn } location { latitude longitude } } } } }",
+    ),
+    (
+        "paginated",
+        r#"{ cities(first: 20, region: "europe-and-north-america") { edges { cursor node { name slug country { name } cohort { year } } } pageInfo { hasNextPage endCursor } } }"#,
+    ),
+    (
+        "search",
+        r#"{ cities(search: "chisinau") { edges { node { name slug country { name region { name } } } } } }"#,
+    ),
+    (
+        "near",
+        "{ citiesNear(latitude: 38.7223, longitude: -9.1393, radiusKm: 150) { distanceKm city { name slug } } }",
+    ),
+];
+
+fn main() -> anyhow::Result<()> {
+    let mut raw = std::env::args().skip(1);
+    match raw.next().as_deref() {
+        Some("child-gnlc") => return child_gnlc(raw.collect()),
+        Some("child-limit") => return child_limit(raw.collect()),
+        _ => {}
+    }
+    let args = Args::parse();
+    // Databases of this run's own: another run at the same time keeps its own.
+    tokio::runtime::Runtime::new()?.block_on(benchmark(args))
+}
+
+/// Hidden mode: gnlc itself, with gnlc's own flags (no request log: `--log warn`).
+fn child_gnlc(flags: Vec<String>) -> anyhow::Result<()> {
+    let mut all = vec![
+        "gnlc".to_owned(),
+        "--port".into(),
+        "0".into(),
+        "--log".into(),
+        "warn".into(),
+    ];
+    all.extend(flags);
+    let cli = gnlc::config::Cli::try_parse_from(all)?;
+    let settings = gnlc::config::Settings::from(&cli.global);
+    actix_web::rt::System::new().block_on(async move {
+        let app = gnlc::startup::Application::build(&settings).await?;
+        println!("port={}", app.port());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// Hidden mode: the limit, answering the bytes of the files given.
+fn child_limit(files: Vec<String>) -> anyhow::Result<()> {
+    let bodies = files
+        .iter()
+        .map(|file| std::fs::read(file).map(actix_web::web::Bytes::from))
+        .collect::<Result<Vec<_>, _>>()?;
+    actix_web::rt::System::new().block_on(limit::serve(bodies))
+}
+
+/// A database of the benchmark's own on the server of `url`, dropped first if it exists.
+async fn fresh_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let admin = Database::connect(url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+    admin.close().await?;
+    let (server, _) = url.rsplit_once('/').context("a database URL with a path")?;
+    Ok(format!("{server}/{name}"))
+}
+
+async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
+    let admin = Database::connect(url).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await?;
+    Ok(())
+}
+
+fn start_gnlc(name: &str, database_url: &str, extra: &[&str]) -> anyhow::Result<Server> {
+    let mut args = vec![
+        "child-gnlc".to_owned(),
+        "--database-url".into(),
+        database_url.into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Server::start(name, &args)
+}
+
+/// `gnlc_database_statements_total` from a server's `/metrics`.
+async fn statements(client: &reqwest::Client, server: &Server) -> anyhow::Result<u64> {
+    let text = client
+        .get(server.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("gnlc_database_statements_total "))
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .map(|n| n as u64)
+        .context("gnlc_database_statements_total in /metrics")
+}
+
+fn request_body(query: &str) -> actix_web::web::Bytes {
+    actix_web::web::Bytes::from(json!({ "query": query }).to_string())
+}
+
+/// gnlc's answer to a query: it must succeed.
+async fn answer(
+    client: &reqwest::Client,
+    server: &Server,
+    query: &str,
+) -> anyhow::Result<actix_web::web::Bytes> {
+    let response = client
+        .post(server.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(request_body(query))
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let parsed: Value = serde_json::from_slice(&body)?;
+    if !status.is_success() || parsed.get("errors").is_some() {
+        bail!("{} answered {status}: {parsed}", server.name);
+    }
+    Ok(body)
+}
+
+/// One side of a comparison, measured `rounds` times.
+struct Side {
+    outcome: Outcome,
+    /// Statements of one request sent alone, once warm.
+    statements: Option<u64>,
+    /// Statements run during the measurements (divided by their requests: the cost under
+    /// load, where concurrent requests share data-version reads).
+    statements_under_load: u64,
+}
+
+impl Side {
+    fn new() -> Self {
+        Self {
+            outcome: Outcome::default(),
+            statements: None,
+            statements_under_load: 0,
+        }
+    }
+
+    fn statements(&self) -> String {
+        match self.statements {
+            None => "–".to_owned(),
+            Some(alone) => format!(
+                "{alone} / {:.2}",
+                self.statements_under_load as f64 / self.outcome.requests.max(1) as f64
+            ),
+        }
+    }
+}
+
+struct Settings {
+    connections: usize,
+    duration: Duration,
+    max_requests: u64,
+}
+
+async fn measure(settings: &Settings, target: &Target) -> anyhow::Result<Outcome> {
+    // A short warm-up: connections opened, caches filled, pools grown.
+    load::run(
+        target,
+        settings.connections,
+        Duration::from_millis(300),
+        settings.max_requests,
+    )
+    .await?;
+    load::run(
+        target,
+        settings.connections,
+        settings.duration,
+        settings.max_requests,
+    )
+    .await
+}
+
+/// Measures a gnlc server, counting the statements it ran over the whole measurement.
+async fn measure_gnlc(
+    client: &reqwest::Client,
+    settings: &Settings,
+    server: &Server,
+    query: &str,
+    side: &mut Side,
+) -> anyhow::Result<()> {
+    let target = Target {
+        url: server.url("/graphql"),
+        body: request_body(query),
+    };
+    // The statements of one request, exactly, once warm.
+    answer(client, server, query).await?;
+    let before = statements(client, server).await?;
+    answer(client, server, query).await?;
+    side.statements = Some(statements(client, server).await? - before);
+    load::run(
+        &target,
+        settings.connections,
+        Duration::from_millis(300),
+        settings.max_requests,
+    )
+    .await?;
+    let before = statements(client, server).await?;
+    let outcome = load::run(
+        &target,
+        settings.connections,
+        settings.duration,
+        settings.max_requests,
+    )
+    .await?;
+    side.statements_under_load += statements(client, server).await? - before;
+    side.outcome.merge(outcome);
+    Ok(())
+}
+
+fn row(label: &str, side: &mut Side, limit: Option<f64>) -> String {
+    let per_second = side.outcome.per_second();
+    let ratio = limit.map_or("".to_owned(), |limit| {
+        format!("{:.0} %", 100.0 * per_second / limit)
+    });
+    format!(
+        "| {label} | {per_second:.0} | {ratio} | {:.2} | {:.2} | {} | {} |",
+        side.outcome.quantile_ms(0.5),
+        side.outcome.quantile_ms(0.99),
+        side.statements(),
+        side.outcome.errors,
+    )
+}
+
+const HEADER: &str = "| query / side | requests/s | of the limit | p50 ms | p99 ms | SQL statements per request (alone / under load) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
+
+async fn benchmark(args: Args) -> anyhow::Result<()> {
+    let settings = Settings {
+        connections: args.connections,
+        duration: Duration::from_secs_f64(args.seconds),
+        max_requests: args.max_requests,
+    };
+    let client = reqwest::Client::new();
+    let real_name = format!("gnlc_bench_real_{}", std::process::id());
+    let real_url = fresh_database(&args.database_url, &real_name).await?;
+    let warm = start_gnlc("gnlc (warm)", &real_url, &["--worker", "false"])?;
+    let cold = start_gnlc(
+        "gnlc (cold)",
+        &real_url,
+        &["--worker", "false", "--response-cache", "0"],
+    )?;
+
+    let folder = std::env::temp_dir().join(format!("gnlc-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&folder)?;
+    let mut files = Vec::new();
+    for (i, (_, query)) in QUERIES.iter().enumerate() {
+        let path = folder.join(format!("{i}.json"));
+        std::fs::write(&path, answer(&client, &cold, query).await?)?;
+        files.push(path.display().to_string());
+    }
+    let mut limit_args = vec!["child-limit".to_owned()];
+    limit_args.extend(files);
+    let limit = Server::start("the limit", &limit_args)?;
+    std::fs::remove_dir_all(&folder)?;
+
+    println!(
+        "{} connections, {} × {:.1} s per side, alternating the sides.\n",
+        args.connections, args.rounds, args.seconds
+    );
+    println!("{HEADER}");
+    let mut real_cold = Vec::new();
+    for (i, (name, query)) in QUERIES.iter().enumerate() {
+        let (mut at_limit, mut hot, mut cool) = (Side::new(), Side::new(), Side::new());
+        // Each side answers the same bytes.
+        let expected = answer(&client, &cold, query).await?;
+        if answer(&client, &warm, query).await? != expected {
+            bail!("the warm and cold servers answer {name} differently");
+        }
+        let limit_target = Target {
+            url: limit.url(&format!("/{i}")),
+            body: request_body(query),
+        };
+        for _ in 0..args.rounds {
+            at_limit
+                .outcome
+                .merge(measure(&settings, &limit_target).await?);
+            measure_gnlc(&client, &settings, &warm, query, &mut hot).await?;
+            measure_gnlc(&client, &settings, &cold, query, &mut cool).await?;
+        }
+        let limit_rate = at_limit.outcome.per_second();
+        println!(
+            "{}",
+            row(&format!("{name}: the limit"), &mut at_limit, None)
+        );
+        println!(
+            "{}",
+            row(&format!("{name}: gnlc, warm"), &mut hot, Some(limit_rate))
+        );
+        println!(
+            "{}",
+            row(&format!("{name}: gnlc, cold"), &mut cool, Some(limit_rate))
+        );
+        real_cold.push((
+            cool.outcome.per_second(),
+            cool.outcome.quantile_ms(0.5),
+            cool.statements(),
+        ));
+    }
+    println!();
+    println!(
+        "Peak RSS (VmHWM of each server process): gnlc warm {:.1} MiB, gnlc cold {:.1} MiB, the limit {:.1} MiB.",
+        warm.peak_rss_mib()?,
+        cold.peak_rss_mib()?,
+        limit.peak_rss_mib()?
+    );
+    drop((warm, cold, limit));
+
+    if args.synthetic_cities > 0 {
+        scale(&args, &settings, &client, &real_cold).await?;
+    }
+    if args.fanout_endpoints > 0 {
+        fan_out(&args, &real_url).await?;
+    }
+    drop_database(&args.database_url, &real_name).await?;
+    Ok(())
+}
+
+/// The same queries, cold, over a synthetic network; beside their cost on the real data.
+async fn scale(
+    args: &Args,
+    settings: &Settings,
+    client: &reqwest::Client,
+    real_cold: &[(f64, f64, String)],
+) -> anyhow::Result<()> {
+    let synthetic_name = format!("gnlc_bench_synthetic_{}", std::process::id());
+    let url = fresh_database(&args.database_url, &synthetic_name).await?;
+    let server = start_gnlc(
+        "gnlc (cold, synthetic)",
+        &url,
+        &["--worker", "false", "--response-cache", "0"],
+    )?;
+    let db = Database::connect(&url).await?;
+    let started = std::time::Instant::now();
+    synthetic::seed(&db, args.synthetic_countries, args.synthetic_cities).await?;
+    let cities: Value =
+        serde_json::from_slice(&answer(client, &server, "{ cities { totalCount } }").await?)?;
+    println!(
+        "\nScale: {} cities in all ({} synthetic, {} synthetic countries; seeded in {:.1} s), cold (no response cache).\n",
+        cities["data"]["cities"]["totalCount"],
+        args.synthetic_cities,
+        args.synthetic_countries,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "| query | real data req/s | synthetic req/s | cost ratio | real p50 ms | synthetic p50 ms | statements per request, real → synthetic (alone / under load) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for (i, (name, query)) in QUERIES.iter().enumerate().skip(1) {
+        let mut side = Side::new();
+        for _ in 0..args.rounds {
+            measure_gnlc(client, settings, &server, query, &mut side).await?;
+        }
+        let (real_rate, real_p50, real_statements) = &real_cold[i];
+        let rate = side.outcome.per_second();
+        println!(
+            "| {name} | {real_rate:.0} | {rate:.0} | {:.2}× | {real_p50:.2} | {:.2} | {} → {} |",
+            real_rate / rate,
+            side.outcome.quantile_ms(0.5),
+            real_statements,
+            side.statements(),
+        );
+    }
+    println!(
+        "\nPeak RSS of the synthetic server: {:.1} MiB.",
+        server.peak_rss_mib()?
+    );
+    drop(server);
+    db.close().await?;
+    drop_database(&args.database_url, &synthetic_name).await?;
+    Ok(())
+}
+
+/// One admission fanned out to many loopback endpoints by gnlc's own delivery worker.
+async fn fan_out(args: &Args, url: &str) -> anyhow::Result<()> {
+    let server = start_gnlc("gnlc (worker)", url, &["--webhook-allow-private-targets"])?;
+    let db = Database::connect(url).await?;
+    let partner = gnlc::access::create_token(&db, "benchmark partner", gnlc::access::Role::Partner)
+        .await?
+        .token;
+    let admin = gnlc::access::create_token(&db, "benchmark coordinator", gnlc::access::Role::Admin)
+        .await?
+        .token;
+    let result = fanout::run(
+        &server.url("/graphql"),
+        &partner,
+        &admin,
+        args.fanout_endpoints,
+    )
+    .await?;
+    println!(
+        "\nFan-out: one admission to {} endpoints (each on its own loopback address): last 2xx {:.0} ms after the admission's answer (its commit), {:.0} ms after it was sent; {:.0} deliveries/s. Peak RSS of that server: {:.1} MiB.",
+        result.endpoints,
+        result.from_commit.as_secs_f64() * 1000.0,
+        result.from_request.as_secs_f64() * 1000.0,
+        result.endpoints as f64 / result.from_commit.as_secs_f64().max(1e-9),
+        server.peak_rss_mib()?,
+    );
+    db.close().await?;
+    Ok(())
+}

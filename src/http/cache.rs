@@ -1,0 +1,308 @@
+//! The response cache: the bytes of answers to anonymous, public read queries, keyed by the
+//! normalised document, the variables, the operation name and the media type, and valid
+//! only at the data version they were made at (see [`crate::data_version`]). An admission
+//! or withdrawal raises that version in its own transaction, so a change is never hidden
+//! behind a cached answer, whichever process sharing the database made it.
+
+use std::sync::{Mutex, MutexGuard};
+
+use actix_web::web::Bytes;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+use indexmap::IndexMap;
+
+/// Fields that answer only to a token: a query selecting one is never cached.
+const TOKEN_ONLY_FIELDS: [&str; 6] = [
+    "webhookEndpoints",
+    "webhookEndpoint",
+    "deliveries",
+    "delivery",
+    "events",
+    "deliveryReport",
+];
+
+/// A cached answer: the body, at the data version it was made at, and the operation's
+/// name for the log line and the metrics.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub version: i64,
+    pub body: Bytes,
+    pub label: String,
+}
+
+/// Answers kept in memory, within a bound on their total size (the oldest forgotten first).
+#[derive(Debug)]
+pub struct ResponseCache {
+    max_bytes: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: IndexMap<String, Cached>,
+    bytes: usize,
+}
+
+impl ResponseCache {
+    /// A cache holding at most `max_bytes` of keys and bodies; `None` when 0 (no cache).
+    pub fn new(max_bytes: usize) -> Option<Self> {
+        (max_bytes > 0).then(|| Self {
+            max_bytes,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// The answer kept under `key` if it was made at `version`.
+    pub fn get(&self, key: &str, version: i64) -> Option<Cached> {
+        self.lock()
+            .entries
+            .get(key)
+            .filter(|cached| cached.version == version)
+            .cloned()
+    }
+
+    /// Keeps an answer, replacing any older one under the same key.
+    pub fn insert(&self, key: String, cached: Cached) {
+        let size = key.len() + cached.body.len() + cached.label.len();
+        if size > self.max_bytes {
+            return;
+        }
+        let mut inner = self.lock();
+        if let Some(old) = inner.entries.shift_remove(&key) {
+            inner.bytes -= key.len() + old.body.len() + old.label.len();
+        }
+        while inner.bytes + size > self.max_bytes {
+            match inner.entries.shift_remove_index(0) {
+                Some((old_key, old)) => {
+                    inner.bytes -= old_key.len() + old.body.len() + old.label.len()
+                }
+                None => break,
+            }
+        }
+        inner.bytes += size;
+        inner.entries.insert(key, cached);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves a map that is still consistent enough to
+        // read: recover it rather than fail every request after.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The key of a request: media type, operation name, variables and normalised document.
+pub fn key(
+    media: &str,
+    operation_name: Option<&str>,
+    variables: &async_graphql::Variables,
+    document: &str,
+) -> String {
+    let variables = serde_json::to_string(variables).unwrap_or_default();
+    format!(
+        "{media}\n{}\n{variables}\n{}",
+        operation_name.unwrap_or(""),
+        normalise(document)
+    )
+}
+
+/// Whether the operation a request runs may be cached: a query (not a mutation) that
+/// selects no token-only field, anywhere, fragments included.
+pub fn cacheable(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            match operations.iter().find(|(n, _)| n.as_str() == name) {
+                Some((_, operation)) => operation,
+                None => return false,
+            }
+        }
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    operation.node.ty == OperationType::Query
+        && document
+            .operations
+            .iter()
+            .all(|(_, operation)| public(&operation.node.selection_set.node))
+        && document
+            .fragments
+            .values()
+            .all(|fragment| public(&fragment.node.selection_set.node))
+}
+
+fn public(set: &SelectionSet) -> bool {
+    set.items.iter().all(|selection| match &selection.node {
+        Selection::Field(field) => {
+            !TOKEN_ONLY_FIELDS.contains(&field.node.name.node.as_str())
+                && public(&field.node.selection_set.node)
+        }
+        Selection::FragmentSpread(_) => true,
+        Selection::InlineFragment(fragment) => public(&fragment.node.selection_set.node),
+    })
+}
+
+/// Punctuators that need no space around them.
+fn is_punctuator(c: char) -> bool {
+    matches!(
+        c,
+        '{' | '}' | '(' | ')' | '[' | ']' | ':' | '=' | '!' | '$' | '@' | '|' | '&'
+    )
+}
+
+/// The document with comments dropped, and each run of insignificant characters
+/// (whitespace, commas) made one space, or none next to a punctuator. Strings are kept as
+/// they are.
+pub fn normalise(document: &str) -> String {
+    let mut out = String::with_capacity(document.len());
+    let mut chars = document.chars().peekable();
+    let mut gap = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for next in chars.by_ref() {
+                    if next == '\n' || next == '\r' {
+                        break;
+                    }
+                }
+                gap = true;
+            }
+            c if c.is_whitespace() || c == ',' || c == '\u{feff}' => gap = true,
+            c => {
+                if gap
+                    && let Some(last) = out.chars().next_back()
+                    && !is_punctuator(last)
+                    && !is_punctuator(c)
+                {
+                    out.push(' ');
+                }
+                gap = false;
+                out.push(c);
+                if c == '"' {
+                    copy_string(&mut chars, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Copies a string literal after its opening quote: a block string (`"""…"""`) or a
+/// one-line string, escapes included, up to and with its closing quote.
+fn copy_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String) {
+    // `""` then a third quote opens a block string; `""` alone is the empty string.
+    if chars.peek() == Some(&'"') {
+        out.push('"');
+        chars.next();
+        if chars.peek() != Some(&'"') {
+            return;
+        }
+        out.push('"');
+        chars.next();
+        let mut quotes = 0;
+        let mut escaped = false;
+        for c in chars.by_ref() {
+            out.push(c);
+            if c == '"' && !escaped {
+                quotes += 1;
+                if quotes == 3 {
+                    return;
+                }
+            } else {
+                quotes = 0;
+            }
+            escaped = c == '\\';
+        }
+        return;
+    }
+    let mut escaped = false;
+    for c in chars.by_ref() {
+        out.push(c);
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' || c == '\n' {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn layout_comments_and_commas_do_not_change_the_key() {
+        assert_eq!(
+            normalise("{\n  regions { name, slug } # all of them\n}"),
+            normalise("{regions{name slug}}")
+        );
+        assert_eq!(
+            normalise("query  Q ( $a : Int ) { x }"),
+            "query Q($a:Int){x}"
+        );
+    }
+
+    #[test]
+    fn strings_are_kept_exactly() {
+        assert_eq!(
+            normalise(r#"{ cities(search: "a  b, \"c\" # d") { totalCount } }"#),
+            r#"{cities(search:"a  b, \"c\" # d"){totalCount}}"#
+        );
+        assert_eq!(
+            normalise("{ x(a: \"\"\"  block \"\" # \"\"\") y(b: \"\") }"),
+            "{x(a:\"\"\"  block \"\" # \"\"\")y(b:\"\")}"
+        );
+        assert_ne!(
+            normalise(r#"{ city(slug: "a b") { name } }"#),
+            normalise(r#"{ city(slug: "a  b") { name } }"#)
+        );
+    }
+
+    #[test]
+    fn only_public_queries_are_cacheable() {
+        assert!(cacheable(&parse("{ regions { name } }"), None));
+        assert!(!cacheable(&parse("mutation { x }"), None));
+        assert!(!cacheable(&parse("{ webhookEndpoints { id } }"), None));
+        assert!(!cacheable(
+            &parse("{ cohort(year: 2020) { ... on Cohort { deliveryReport { partners } } } }"),
+            None
+        ));
+        assert!(!cacheable(
+            &parse("query A { regions { name } } fragment F on Query { events { totalCount } }"),
+            Some("A")
+        ));
+        assert!(cacheable(
+            &parse("query A { regions { name } } query B { cohorts { year } }"),
+            Some("B")
+        ));
+        assert!(!cacheable(
+            &parse("query A { regions { name } } mutation B { x }"),
+            Some("B")
+        ));
+    }
+
+    #[test]
+    fn the_oldest_answers_go_first_past_the_bound() {
+        let cache = ResponseCache::new(40).unwrap();
+        let entry = |version| Cached {
+            version,
+            body: Bytes::from_static(b"0123456789"),
+            label: String::new(),
+        };
+        cache.insert("a".repeat(10), entry(1));
+        cache.insert("b".repeat(10), entry(1));
+        assert!(cache.get(&"a".repeat(10), 1).is_some());
+        cache.insert("c".repeat(10), entry(1));
+        assert!(cache.get(&"a".repeat(10), 1).is_none(), "the oldest went");
+        assert!(cache.get(&"c".repeat(10), 1).is_some());
+        assert!(cache.get(&"c".repeat(10), 2).is_none(), "another version");
+        assert!(ResponseCache::new(0).is_none());
+    }
+}

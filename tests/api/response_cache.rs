@@ -1,0 +1,179 @@
+//! The response cache: a repeated anonymous query costs one statement (the data-version
+//! read) and answers the same bytes; an admission or a withdrawal is seen by the very next
+//! query, through this process or another on the same database; tokens, token-only fields
+//! and mutations are never served from it; and it can be turned off.
+
+use gnlc::access::Role;
+use serde_json::json;
+
+use crate::for_each_backend;
+use crate::helpers::{Backend, TestApp, spawn_app_sharing, spawn_app_with};
+use crate::notify::{admit, cohort_2026};
+
+const NETWORK: &str = "{ network { cityCount countryCount } regions { name cityCount countries { iso2 cities { name } } } }";
+const ICELAND: &str = r#"{ country(code: "IS") { name cities { name } } }"#;
+const CAHUL: &str = r#"{ city(slug: "cahul") { isMember withdrawnOn } }"#;
+
+async fn statements_and_data(app: &TestApp, query: &str) -> (u64, serde_json::Value) {
+    let before = app.statements.get();
+    let data = app.data(query, json!({})).await;
+    (app.statements.get() - before, data)
+}
+
+async fn a_repeated_query_is_answered_from_memory(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let (cold, first) = statements_and_data(&app, NETWORK).await;
+    // The data version, then the query's own statements.
+    assert!(cold > 2, "{cold}");
+    let (warm, again) = statements_and_data(&app, NETWORK).await;
+    assert_eq!(warm, 1, "only the data version is read");
+    assert_eq!(first, again);
+    // Layout, comments and commas do not make another entry.
+    let relaid = format!("# the same\n{}", NETWORK.replace(' ', "\n ,"));
+    assert_eq!(statements_and_data(&app, &relaid).await.0, 1);
+    // Other variables are another answer.
+    let query = "query($slug: String!) { city(slug: $slug) { name } }";
+    for (slug, name) in [
+        ("cahul", "Cahul"),
+        ("chisinau", "Chișinău"),
+        ("cahul", "Cahul"),
+    ] {
+        let data = app.data(query, json!({ "slug": slug })).await;
+        assert_eq!(data["city"]["name"], name);
+    }
+}
+
+async fn an_admission_is_seen_by_the_next_query(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let admin = app.token(Role::Admin, "coordinators").await;
+    let before = app.data(NETWORK, json!({})).await;
+    assert_eq!(app.data(ICELAND, json!({})).await["country"], json!(null));
+    admit(&app, &admin, cohort_2026()).await;
+    let after = app.data(NETWORK, json!({})).await;
+    assert_eq!(
+        after["network"]["cityCount"].as_i64(),
+        before["network"]["cityCount"].as_i64().map(|n| n + 2)
+    );
+    assert_eq!(
+        app.data(ICELAND, json!({})).await["country"]["cities"],
+        json!([{ "name": "Reykjavík" }])
+    );
+
+    assert_eq!(
+        app.data(CAHUL, json!({})).await["city"],
+        json!({ "isMember": true, "withdrawnOn": null })
+    );
+    app.data_as(
+        &admin,
+        r#"mutation { withdrawCity(slug: "cahul", withdrawnOn: "2026-01-01") { name } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.data(CAHUL, json!({})).await["city"],
+        json!({ "isMember": false, "withdrawnOn": "2026-01-01" })
+    );
+}
+
+async fn an_admission_through_one_process_is_seen_at_once_through_another(backend: Backend) {
+    let first = spawn_app_with(backend, |_| {}).await;
+    let second = spawn_app_sharing(&first, |_| {}).await;
+    let admin = first.token(Role::Admin, "coordinators").await;
+    for app in [&first, &second] {
+        // Cached in both.
+        app.data(ICELAND, json!({})).await;
+        assert_eq!(statements_and_data(app, ICELAND).await.0, 1);
+    }
+    admit(&first, &admin, cohort_2026()).await;
+    for app in [&second, &first] {
+        assert_eq!(
+            app.data(ICELAND, json!({})).await["country"]["cities"],
+            json!([{ "name": "Reykjavík" }])
+        );
+    }
+    second
+        .data_as(
+            &admin,
+            r#"mutation { withdrawCity(slug: "reykjavik", withdrawnOn: "2026-12-01") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        first
+            .data(r#"{ city(slug: "reykjavik") { isMember } }"#, json!({}))
+            .await["city"],
+        json!({ "isMember": false })
+    );
+}
+
+async fn concurrent_requests_never_see_a_version_older_than_their_arrival(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let admin = app.token(Role::Admin, "coordinators").await;
+    let iceland = || async { app.data(ICELAND, json!({})).await["country"].clone() };
+    // Many at once, sharing data-version reads.
+    let before = futures_util::future::join_all((0..16).map(|_| iceland())).await;
+    assert!(before.iter().all(|country| country.is_null()));
+    admit(&app, &admin, cohort_2026()).await;
+    let after = futures_util::future::join_all((0..16).map(|_| iceland())).await;
+    for country in after {
+        assert_eq!(country["cities"], json!([{ "name": "Reykjavík" }]));
+    }
+}
+
+async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let partner = app.token(Role::Partner, "partner").await;
+    app.data(NETWORK, json!({})).await;
+    // With a token: the token check and the query run, never the cache.
+    for _ in 0..2 {
+        let before = app.statements.get();
+        app.data_as(&partner, NETWORK, json!({})).await;
+        assert!(app.statements.get() - before > 2);
+    }
+    // A token-only field is never cached, even where it is refused.
+    let events = "{ regions { name } events(first: 1) { edges { cursor } } }";
+    for _ in 0..2 {
+        let (code, _) = app.error(events, json!({})).await;
+        assert_eq!(code, "UNAUTHENTICATED");
+    }
+    let before = app.statements.get();
+    app.data_as(
+        &partner,
+        "{ events(first: 1) { edges { cursor } } }",
+        json!({}),
+    )
+    .await;
+    app.data_as(
+        &partner,
+        "{ events(first: 1) { edges { cursor } } }",
+        json!({}),
+    )
+    .await;
+    assert!(app.statements.get() - before >= 4);
+    // An answer with errors is not kept either.
+    for _ in 0..2 {
+        let before = app.statements.get();
+        let (code, _) = app
+            .error(r#"{ cities(country: "ZZ") { totalCount } }"#, json!({}))
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        assert!(app.statements.get() - before >= 2);
+    }
+}
+
+async fn it_can_be_turned_off(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.http.response_cache_bytes = 0).await;
+    let (first, _) = statements_and_data(&app, NETWORK).await;
+    let (second, _) = statements_and_data(&app, NETWORK).await;
+    assert_eq!(first, second, "no data-version read, no cache");
+    assert!(second > 2);
+}
+
+for_each_backend!(
+    a_repeated_query_is_answered_from_memory,
+    an_admission_is_seen_by_the_next_query,
+    an_admission_through_one_process_is_seen_at_once_through_another,
+    concurrent_requests_never_see_a_version_older_than_their_arrival,
+    tokens_token_only_fields_and_mutations_bypass_it,
+    it_can_be_turned_off,
+);
