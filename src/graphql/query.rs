@@ -281,6 +281,6 @@ impl Query {
 
     /// The network as a whole.
     async fn network(&self) -> Network {
-        Network
+        Network::default()
     }
 }

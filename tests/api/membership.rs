@@ -134,6 +134,10 @@ async fn nested_queries_cost_one_statement_per_level(backend: Backend) {
     let cohort =
         "{ cohorts { year cityCount cities { name country { name cityCount region { slug } } } } }";
     assert_eq!(app.statements_for(cohort).await, 5);
+    // The summary's fields share their queries: four counts and the two latest intakes.
+    let network = "{ network { regionCount countryCount cityCount cohortCount latestCohort { year } \
+                   publishedCityCount publishedCountryCount publishedTotalsCohort { year } } }";
+    assert_eq!(app.statements_for(network).await, 6);
 }
 
 async fn single_objects_are_found_by_their_ids_or_null(app: TestApp) {
