@@ -8,7 +8,7 @@ use sea_orm::{
     QueryOrder,
 };
 
-use crate::pagination::{Page, PageError, Window, fetch_page};
+use crate::pagination::{Page, Window, fetch_page};
 
 /// Longest search string accepted.
 pub const MAX_SEARCH_LENGTH: usize = 100;
@@ -31,8 +31,6 @@ pub enum MembershipError {
     MalformedCountryCode(String),
     #[error("{0}")]
     InvalidArgument(String),
-    #[error(transparent)]
-    Page(#[from] PageError),
     #[error("database error")]
     Database(#[from] DbErr),
 }

@@ -15,6 +15,7 @@ use sea_orm::DbErr;
 use crate::access::AccessError;
 use crate::admission::AdmissionError;
 use crate::membership::MembershipError;
+use crate::pagination::PageError;
 use crate::webhooks::endpoints::EndpointError;
 
 /// The stable codes clients can match on.
@@ -92,9 +93,16 @@ impl ErrorExtensions for MembershipError {
             | MembershipError::UnknownCountry(_)
             | MembershipError::UnknownCohort(_)
             | MembershipError::MalformedCountryCode(_)
-            | MembershipError::InvalidArgument(_)
-            | MembershipError::Page(_) => with_code(self.to_string(), code::BAD_USER_INPUT),
+            | MembershipError::InvalidArgument(_) => {
+                with_code(self.to_string(), code::BAD_USER_INPUT)
+            }
         }
+    }
+}
+
+impl ErrorExtensions for PageError {
+    fn extend(&self) -> async_graphql::Error {
+        with_code(self.to_string(), code::BAD_USER_INPUT)
     }
 }
 

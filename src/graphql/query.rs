@@ -55,7 +55,6 @@ impl Query {
             before,
         }
         .window()
-        .map_err(membership::MembershipError::from)
         .gql()?;
         let condition = membership::country_condition(db, region.as_deref())
             .await
@@ -113,7 +112,6 @@ impl Query {
             before,
         }
         .window()
-        .map_err(membership::MembershipError::from)
         .gql()?;
         let filter = CityFilter {
             membership,
@@ -271,7 +269,6 @@ impl Query {
             before,
         }
         .window()
-        .map_err(EndpointError::from)
         .gql()?;
         let page = endpoints::events(db(ctx)?, principal, &types.unwrap_or_default(), window)
             .await

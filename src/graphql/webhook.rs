@@ -10,7 +10,7 @@ use super::loaders::{AttemptsOfDelivery, EndpointId, EventId};
 use super::scalars::DateTime;
 use super::{ResultExt, db, expect_row, loader};
 use crate::pagination::PageRequest;
-use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
+use crate::webhooks::endpoints::{self, DeliveryFilter};
 
 fn words(list: &str) -> Vec<String> {
     list.split_whitespace().map(str::to_owned).collect()
@@ -133,7 +133,7 @@ pub async fn deliveries(
     page: PageRequest,
 ) -> Result<Connection<String, Delivery, EmptyFields>> {
     let principal = require_token(ctx)?;
-    let window = page.window().map_err(EndpointError::from).gql()?;
+    let window = page.window().gql()?;
     let page = endpoints::deliveries(db(ctx)?, principal, &filter, window)
         .await
         .gql()?;
