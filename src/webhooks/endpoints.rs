@@ -479,13 +479,9 @@ pub async fn redeliver_failed(
 ) -> Result<u64> {
     let endpoint = find(db, principal, id).await?;
     let now = now_ms();
-    let result = delivery::Entity::update_many()
+    let result = super::worker::without_lease(delivery::Entity::update_many())
         .col_expr(delivery::Column::Status, Expr::value("pending"))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(
-            delivery::Column::LeaseUntil,
-            Expr::value(Option::<i64>::None),
-        )
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::EndpointId.eq(endpoint.id))
         .filter(delivery::Column::Status.eq("failed"))

@@ -11,7 +11,7 @@ use entity::{delivery, delivery_attempt, event, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, Statement,
+    EntityTrait, QueryFilter, Statement, UpdateMany,
 };
 use tokio::sync::{Notify, Semaphore};
 
@@ -257,15 +257,7 @@ impl Worker {
             }
         }
         if !returned.is_empty() {
-            delivery::Entity::update_many()
-                .col_expr(
-                    delivery::Column::LeaseUntil,
-                    Expr::value(Option::<i64>::None),
-                )
-                .col_expr(
-                    delivery::Column::LeasedBy,
-                    Expr::value(Option::<String>::None),
-                )
+            without_lease(delivery::Entity::update_many())
                 .filter(delivery::Column::Id.is_in(returned))
                 .filter(delivery::Column::LeasedBy.eq(self.name.as_str()))
                 .exec(&self.db)
@@ -449,20 +441,12 @@ impl Worker {
             }
         };
         // Only the lease holder moves the delivery on.
-        delivery::Entity::update_many()
+        without_lease(delivery::Entity::update_many())
             .col_expr(delivery::Column::Status, Expr::value(status))
             .col_expr(delivery::Column::AttemptCount, Expr::value(attempt_number))
             .col_expr(
                 delivery::Column::NextAttemptAt,
                 Expr::value(next_attempt_at),
-            )
-            .col_expr(
-                delivery::Column::LeaseUntil,
-                Expr::value(Option::<i64>::None),
-            )
-            .col_expr(
-                delivery::Column::LeasedBy,
-                Expr::value(Option::<String>::None),
             )
             .col_expr(
                 delivery::Column::LastStatusCode,
@@ -512,6 +496,19 @@ impl Worker {
         update.exec(&txn).await?;
         txn.commit().await
     }
+}
+
+/// An update that also gives up a delivery's lease.
+pub(crate) fn without_lease(update: UpdateMany<delivery::Entity>) -> UpdateMany<delivery::Entity> {
+    update
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            delivery::Column::LeasedBy,
+            Expr::value(Option::<String>::None),
+        )
 }
 
 /// A duration as a person says it: "300 milliseconds", "90 seconds", "45 minutes", "30 hours", "5 days".
