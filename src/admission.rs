@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use entity::{city, cohort, country, names, region};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, QueryFilter, QuerySelect, TryIntoModel,
+    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TryIntoModel,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -116,9 +116,8 @@ pub async fn admit(
         if existing.admission_digest.as_deref() == Some(digest.as_str()) {
             let cities = city::Entity::find()
                 .filter(city::Column::CohortId.eq(existing.id))
-                .all(&txn)
-                .await?
-                .len();
+                .count(&txn)
+                .await? as usize;
             return Ok(Admitted {
                 cohort: existing.clone(),
                 created: false,

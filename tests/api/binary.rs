@@ -46,8 +46,9 @@ async fn gnlc_with_no_configuration_serves_a_seeded_sqlite_file_and_stops_on_sig
     let mut child = gnlc()
         .current_dir(dir.path())
         .env("GNLC_PORT", port.to_string())
+        .env("GNLC_LOG_FORMAT", "json")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .map(ChildProcess)
         .expect("gnlc starts");
@@ -96,6 +97,19 @@ async fn gnlc_with_no_configuration_serves_a_seeded_sqlite_file_and_stops_on_sig
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "gnlc exits cleanly on SIGTERM: {exit:?}");
+
+    // `--log-format json`: every line a JSON object, and one line for the request.
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut log).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let requests: Vec<_> = lines.iter().filter(|l| l["message"] == "request").collect();
+    assert_eq!(requests.len(), 1, "{log}");
+    assert_eq!(requests[0]["path"], "/graphql");
+    assert_eq!(requests[0]["status"], 200);
+    assert!(requests[0]["request_id"].is_string());
 }
 
 /// `gnlc` with a fresh SQLite database in a temporary folder.
