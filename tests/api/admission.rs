@@ -4,7 +4,7 @@ use gnlc::access::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::notify::{ADMIT, admit, cohort_2026, settled, subscribe, verify};
+use crate::notify::{ADMIT, admin_and_partner, admit, cohort_2026, settled, subscribe, verify};
 use crate::on_both_backends;
 use crate::receiver::{Receiver, Reply};
 
@@ -150,8 +150,7 @@ async fn the_same_admission_twice_admits_once(app: TestApp) {
 }
 
 async fn an_invalid_admission_lists_every_problem_and_writes_nothing(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
     subscribe(&app, &partner, &receiver.url, json!({})).await;
     let before = app
@@ -248,8 +247,7 @@ async fn an_intake_known_by_its_figures_gets_its_member_list(app: TestApp) {
 }
 
 async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
     subscribe(
         &app,

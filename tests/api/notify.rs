@@ -6,6 +6,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use gnlc::access::Role;
+
 use crate::helpers::TestApp;
 use crate::receiver::Received;
 
@@ -28,6 +30,14 @@ pub const DELIVERIES: &str = r#"query($endpoint: ID, $after: String) {
         } }
     }
 }"#;
+
+/// Tokens for a coordinator ("UIL", admin) and a partner ("Partner").
+pub async fn admin_and_partner(app: &TestApp) -> (String, String) {
+    (
+        app.token(Role::Admin, "UIL").await,
+        app.token(Role::Partner, "Partner").await,
+    )
+}
 
 /// Creates an endpoint for `url`; returns its id and secret.
 pub async fn subscribe(app: &TestApp, token: &str, url: &str, extra: Value) -> (String, String) {

@@ -8,15 +8,16 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
-use crate::notify::{CREATE_ENDPOINT, admit, cohort_2026, deliveries, settled, subscribe, verify};
+use crate::notify::{
+    CREATE_ENDPOINT, admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe, verify,
+};
 use crate::receiver::{Receiver, Reply};
 use crate::{for_each_backend, on_both_backends};
 
 const ADMISSIONS_ONLY: &str = "cohort.admitted";
 
 async fn failures_then_success_are_all_recorded(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![
         Reply::status(500).body("oops"),
         Reply::status(502),
@@ -82,8 +83,7 @@ async fn failures_then_success_are_all_recorded(app: TestApp) {
 }
 
 async fn gone_disables_the_endpoint(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::status(410)]);
     let (endpoint, _) = subscribe(&app, &partner, &receiver.url, json!({})).await;
     let withdraw =
@@ -117,8 +117,7 @@ async fn gone_disables_the_endpoint(app: TestApp) {
 }
 
 async fn retry_after_is_honoured(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![
         Reply::status(503).header("retry-after", "3"),
         Reply::ok(),
@@ -164,8 +163,7 @@ async fn a_hanging_endpoint_delays_no_other(backend: Backend) {
         s.webhooks.endpoint_concurrency = 1;
     })
     .await;
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let hanging = Receiver::start(vec![Reply::ok().after(Duration::from_secs(60))]);
     let healthy = Receiver::start(vec![Reply::ok()]);
     let (slow, _) = subscribe(&app, &partner, &hanging.url, json!({})).await;
@@ -198,8 +196,7 @@ async fn a_hanging_endpoint_delays_no_other(backend: Backend) {
 
 async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.webhooks.allow_private_targets = false).await;
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
     let port = receiver
         .url
@@ -275,8 +272,7 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
 }
 
 async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
     let (endpoint, _) = subscribe(
         &app,
@@ -345,8 +341,7 @@ async fn a_rotated_secret_signs_beside_the_new_one(app: TestApp) {
 async fn deliveries_can_be_sent_again(backend: Backend) {
     // No retries: a failure is final at once.
     let app = spawn_app_with(backend, |s| s.webhooks.retry_schedule = "".parse().unwrap()).await;
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::status(500), Reply::ok()]);
     let (endpoint, _) = subscribe(
         &app,
@@ -395,8 +390,7 @@ async fn an_endpoint_failing_too_long_is_disabled(backend: Backend) {
         s.webhooks.disable_after = Duration::from_millis(200);
     })
     .await;
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::status(500)]);
     let (endpoint, _) = subscribe(
         &app,
@@ -490,8 +484,7 @@ async fn endpoints_are_validated_updated_and_deleted(app: TestApp) {
 }
 
 async fn filters_choose_what_an_endpoint_hears(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let iceland = Receiver::start(vec![Reply::ok()]);
     let africa = Receiver::start(vec![Reply::ok()]);
     subscribe(
@@ -517,8 +510,7 @@ async fn filters_choose_what_an_endpoint_hears(app: TestApp) {
 }
 
 async fn redirects_are_not_followed(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let elsewhere = Receiver::start(vec![Reply::ok()]);
     let redirecting = Receiver::start(vec![Reply::status(307).header("location", &elsewhere.url)]);
     let (endpoint, _) = subscribe(
@@ -587,8 +579,7 @@ fn verify_with_standard_webhooks(
 }
 
 async fn the_standard_webhooks_library_verifies_deliveries(app: TestApp) {
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
     let (endpoint, secret) = subscribe(&app, &partner, &receiver.url, json!({})).await;
     admit(&app, &admin, cohort_2026()).await;

@@ -5,13 +5,12 @@ use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use gnlc::access::Role;
 use gnlc::webhooks::worker::{Wakeup, Worker};
 use serde_json::json;
 
 use crate::for_each_backend;
 use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with, test_settings};
-use crate::notify::{admit, cohort_2026, settled, subscribe};
+use crate::notify::{admin_and_partner, admit, cohort_2026, settled, subscribe};
 use crate::receiver::{Receiver, Reply};
 
 /// `gnlc worker` on the app's database, with a short lease.
@@ -32,8 +31,7 @@ fn worker_process(app: &TestApp) -> ChildProcess {
 
 async fn a_killed_workers_delivery_is_completed_after_restart(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.webhooks.run_worker = false).await;
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     // The first request never gets an answer: the worker is killed while it waits.
     let receiver = Receiver::start(vec![
         Reply::ok().after(Duration::from_secs(120)),
@@ -79,8 +77,7 @@ fn large_cohort() -> serde_json::Value {
 
 async fn two_workers_share_200_deliveries_without_sending_one_twice(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.webhooks.run_worker = false).await;
-    let admin = app.token(Role::Admin, "UIL").await;
-    let partner = app.token(Role::Partner, "Partner").await;
+    let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok().after(Duration::from_millis(5))]);
     let (endpoint, _) = subscribe(&app, &partner, &receiver.url, json!({})).await;
     assert_eq!(
