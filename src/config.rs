@@ -235,6 +235,11 @@ pub struct HttpSettings {
     /// next admission or withdrawal; 0 turns the response cache off.
     #[arg(long = "response-cache", env = "GNLC_RESPONSE_CACHE", default_value_t = defaults::RESPONSE_CACHE_BYTES, global = true)]
     pub response_cache_bytes: usize,
+    /// On PostgreSQL, learn of admissions and withdrawals from notifications (`LISTEN`)
+    /// instead of reading the data version for each cached answer.
+    #[arg(long, env = "GNLC_DATA_VERSION_NOTIFICATIONS", default_value_t = true,
+          action = clap::ArgAction::Set, global = true)]
+    pub data_version_notifications: bool,
     /// Origins allowed to call the API from a browser (comma-separated; `*` for any). None by default.
     #[arg(long, env = "GNLC_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
@@ -271,6 +276,7 @@ pub struct Http {
     pub persisted_queries: usize,
     pub cache_control: String,
     pub response_cache_bytes: usize,
+    pub data_version_notifications: bool,
     pub cors_origins: Vec<String>,
     pub web_assets_dir: PathBuf,
 }
@@ -286,6 +292,7 @@ impl Default for Http {
             persisted_queries: defaults::PERSISTED_QUERIES,
             cache_control: defaults::CACHE_CONTROL.to_owned(),
             response_cache_bytes: defaults::RESPONSE_CACHE_BYTES,
+            data_version_notifications: true,
             cors_origins: Vec::new(),
             web_assets_dir: PathBuf::from(DEFAULT_WEB_ASSETS_DIR),
         }
@@ -303,6 +310,7 @@ impl From<&HttpSettings> for Http {
             persisted_queries: http.persisted_queries,
             cache_control: http.cache_control.clone(),
             response_cache_bytes: http.response_cache_bytes,
+            data_version_notifications: http.data_version_notifications,
             cors_origins: http
                 .cors_origins
                 .iter()

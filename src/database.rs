@@ -7,7 +7,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
@@ -26,10 +26,51 @@ pub async fn connect(
     url: &str,
     max_connections: u32,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let counter = StatementCounter::default();
+    let db = open(url, max_connections, Plans::Cached, &counter).await?;
+    Ok((db, counter))
+}
+
+/// A pool for the statements whose best plan depends on their values, counted with `db`'s
+/// statements: on PostgreSQL a pool of its own, whose statements are planned for their
+/// values every time; on SQLite, `db` itself.
+///
+/// City search (`search_name LIKE $1 ORDER BY slug LIMIT n`) needs it: a prepared
+/// statement's generic plan cannot know the pattern, walks the slug index and filters
+/// every city (40 ms at 100,000 cities) instead of using the trigram index (well under
+/// 1 ms). Planning every statement that way would cost the other queries a third of
+/// their throughput, so only search goes through this pool.
+pub async fn connect_custom_plans(
+    db: &DatabaseConnection,
+    url: &str,
+    max_connections: u32,
+    counter: &StatementCounter,
+) -> Result<DatabaseConnection, DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(db.clone());
+    }
+    open(url, max_connections, Plans::Custom, counter).await
+}
+
+/// How PostgreSQL plans a pool's prepared statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plans {
+    /// PostgreSQL's default: a generic plan once it costs no more than the custom ones.
+    Cached,
+    /// `plan_cache_mode = force_custom_plan`: planned for the values of each execution.
+    Custom,
+}
+
+async fn open(
+    url: &str,
+    max_connections: u32,
+    plans: Plans,
+    counter: &StatementCounter,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
-        .min_connections(1)
+        .min_connections(u32::from(plans == Plans::Cached))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
@@ -38,19 +79,18 @@ pub async fn connect(
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
-        })
-        // PostgreSQL: plan each statement for its values. A generic plan of city search
-        // (`search_name LIKE $1 ORDER BY slug LIMIT n`) cannot know the pattern, walks the
-        // slug index and filters every city (40 ms at 100,000 cities) instead of using the
-        // trigram index (under 4 ms).
-        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
+        });
+    if plans == Plans::Custom {
+        options.map_sqlx_postgres_opts(|opts| {
+            opts.options([("plan_cache_mode", "force_custom_plan")])
+        });
+    }
     let mut db = Database::connect(options).await?;
-    let counter = StatementCounter::default();
     let count = counter.0.clone();
     db.set_metric_callback(move |_| {
         count.fetch_add(1, Ordering::Relaxed);
     });
-    Ok((db, counter))
+    Ok(db)
 }
 
 /// Applies pending migrations (schema and seed data). A no-op when there are none.

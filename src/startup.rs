@@ -19,7 +19,7 @@ use crate::http::graphql::GraphQLService;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
-use crate::http::version::VersionReads;
+use crate::http::version::DataVersions;
 use crate::http::{cors, graphiql, health, metrics, request_id};
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
@@ -75,8 +75,17 @@ impl Application {
             .port();
 
         let wakeup = Wakeup::default();
+        let search_db = database::connect_custom_plans(
+            &db,
+            &settings.database_url,
+            settings.database_max_connections,
+            &statements,
+        )
+        .await
+        .map_err(StartupError::Database)?;
         let schema = graphql::build_schema(
             db.clone(),
+            graphql::SearchDatabase(search_db),
             graphql::Limits {
                 depth: http.max_query_depth,
                 complexity: http.max_query_complexity,
@@ -97,6 +106,10 @@ impl Application {
         } else {
             None
         };
+        let versions = DataVersions::new(db.clone());
+        if http.response_cache_bytes > 0 && http.data_version_notifications {
+            versions.listen(&settings.database_url).await;
+        }
         let service = web::Data::new(GraphQLService {
             schema,
             db: db.clone(),
@@ -106,7 +119,7 @@ impl Application {
             time_limit: http.request_time_limit,
             cache_control: http.cache_control.clone(),
             cache: ResponseCache::new(http.response_cache_bytes),
-            versions: VersionReads::new(db.clone()),
+            versions,
         });
         let database = web::Data::new(db.clone());
         let metrics = web::Data::new(Metrics::new(statements.clone()));

@@ -3,13 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{ErrorExtensions, Response, ServerError};
 use sea_orm::DbErr;
 
 use crate::access::AccessError;
@@ -171,70 +165,29 @@ impl ErrorExtensions for LoadError {
 }
 
 /// Gives the errors async-graphql raises itself the codes GraphQL clients know from Apollo
-/// Server: syntax, validation and limits before execution; during execution, the only
-/// errors without a code are argument values it could not coerce (every error of ours
-/// carries its code), so those are `BAD_USER_INPUT`.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-fn tag(mut error: ServerError, code: &'static str) -> ServerError {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-    error
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| tag(e, code::GRAPHQL_PARSE_FAILED))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = match e.message.as_str() {
-                        TOO_DEEP_MESSAGE => code::QUERY_TOO_DEEP,
-                        TOO_COMPLEX_MESSAGE => code::QUERY_TOO_COMPLEX,
-                        _ => code::GRAPHQL_VALIDATION_FAILED,
-                    };
-                    tag(e, code)
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| tag(e, code::BAD_USER_INPUT))
-            .collect();
-        response
+/// Server. A document that did not parse (`parsed` false) failed with syntax errors. Errors
+/// with no path were raised before execution: validation, or the depth and complexity
+/// limits. During execution, the only errors without a code are argument values it could
+/// not coerce (every error of ours carries its code), so those are `BAD_USER_INPUT`.
+///
+/// Applied to the response rather than as a schema extension: any extension sends every
+/// field through async-graphql's extension chain, which costs more than the whole answer.
+pub fn assign_codes(response: &mut Response, parsed: bool) {
+    for error in &mut response.errors {
+        let code = if !parsed {
+            code::GRAPHQL_PARSE_FAILED
+        } else if error.path.is_empty() {
+            match error.message.as_str() {
+                TOO_DEEP_MESSAGE => code::QUERY_TOO_DEEP,
+                TOO_COMPLEX_MESSAGE => code::QUERY_TOO_COMPLEX,
+                _ => code::GRAPHQL_VALIDATION_FAILED,
+            }
+        } else {
+            code::BAD_USER_INPUT
+        };
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
     }
 }

@@ -1,74 +1,36 @@
 //! Serialises every object's fields in the order the query asked for them, as the GraphQL
 //! spec recommends (§7.1.2, "Serialized Map Ordering"). async-graphql 7 resolves sibling
 //! fields concurrently and records them in completion order; this puts them back.
+//!
+//! It runs on the response after execution rather than as a schema extension: any
+//! extension makes async-graphql send every field through the extension chain (a registry
+//! lookup and boxed futures per field), which cost more than the whole reordering.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
+use async_graphql::{Name, Positioned, Value};
 use indexmap::IndexMap;
 
-pub struct FieldOrder;
-
-impl ExtensionFactory for FieldOrder {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldOrderExtension::default())
-    }
-}
-
-/// One per request: remembers the parsed document until the response is ready.
-#[derive(Default)]
-struct FieldOrderExtension {
-    document: Mutex<Option<ExecutableDocument>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for FieldOrderExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = Some(document.clone());
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().ok().and_then(|mut slot| slot.take());
-        if let Some(document) = document {
-            let operation = match &document.operations {
-                DocumentOperations::Single(operation) => Some(operation),
-                DocumentOperations::Multiple(operations) => {
-                    operation_name.and_then(|name| operations.get(name))
-                }
-            };
-            if let Some(operation) = operation {
-                let data = std::mem::take(&mut response.data);
-                response.data = reorder(
-                    data,
-                    &[&operation.node.selection_set.node],
-                    &document.fragments,
-                );
-            }
-        }
-        response
+/// Puts the fields of `data`, the result of `document`'s operation `operation_name`, in
+/// query order.
+pub fn reorder(data: &mut Value, document: &ExecutableDocument, operation_name: Option<&str>) {
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => match operation_name {
+            Some(name) => operations.get(name),
+            None if operations.len() == 1 => operations.values().next(),
+            None => None,
+        },
+    };
+    if let Some(operation) = operation {
+        reorder_value(
+            data,
+            &collect(&[&operation.node.selection_set.node], &document.fragments),
+            &document.fragments,
+        );
     }
 }
 
@@ -76,15 +38,10 @@ type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
 /// The response keys of some selection sets, in query order, each with the selection sets
 /// of the fields behind it (a key can be selected more than once).
-fn collect<'a>(
-    sets: &[&'a SelectionSet],
-    fragments: &'a Fragments,
-) -> IndexMap<&'a str, Vec<&'a SelectionSet>> {
-    fn walk<'a>(
-        set: &'a SelectionSet,
-        fragments: &'a Fragments,
-        out: &mut IndexMap<&'a str, Vec<&'a SelectionSet>>,
-    ) {
+type Order<'a> = IndexMap<&'a str, Vec<&'a SelectionSet>>;
+
+fn collect<'a>(sets: &[&'a SelectionSet], fragments: &'a Fragments) -> Order<'a> {
+    fn walk<'a>(set: &'a SelectionSet, fragments: &'a Fragments, out: &mut Order<'a>) {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => out
@@ -109,25 +66,34 @@ fn collect<'a>(
     out
 }
 
-fn reorder(value: Value, sets: &[&SelectionSet], fragments: &Fragments) -> Value {
+/// Orders one value: an object by `order`, each item of a list by the same `order`
+/// (computed once for the whole list).
+fn reorder_value(value: &mut Value, order: &Order<'_>, fragments: &Fragments) {
     match value {
-        Value::Object(mut fields) => {
-            let mut ordered = IndexMap::with_capacity(fields.len());
-            for (key, subsets) in collect(sets, fragments) {
-                if let Some((name, value)) = fields.shift_remove_entry(key) {
-                    ordered.insert(name, reorder(value, &subsets, fragments));
+        Value::Object(fields) => {
+            let in_order = fields.keys().map(Name::as_str).eq(order
+                .keys()
+                .copied()
+                .filter(|key| fields.contains_key(*key)));
+            if !in_order {
+                fields.sort_by_cached_key(|key, _| {
+                    order.get_index_of(key.as_str()).unwrap_or(usize::MAX)
+                });
+            }
+            for (key, subsets) in order {
+                if let Some(value) = fields.get_mut(*key)
+                    && !subsets.iter().all(|set| set.items.is_empty())
+                {
+                    reorder_value(value, &collect(subsets, fragments), fragments);
                 }
             }
-            ordered.extend(fields); // nothing should be left; keep it if it is
-            Value::Object(ordered)
         }
-        Value::List(items) => Value::List(
-            items
-                .into_iter()
-                .map(|item| reorder(item, sets, fragments))
-                .collect(),
-        ),
-        other => other,
+        Value::List(items) => {
+            for item in items {
+                reorder_value(item, order, fragments);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -163,11 +129,11 @@ mod tests {
 
     #[tokio::test]
     async fn fields_come_back_in_query_order() {
-        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
-            .extension(FieldOrder)
-            .finish();
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription).finish();
         let query = "{ slow b: fast pairs { second ...F } ... on Query { fast } } fragment F on Pair { first }";
-        let response = schema.execute(query).await;
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        let mut response = schema.execute(query).await;
+        reorder(&mut response.data, &document, None);
         let json = serde_json::to_string(&response.data).unwrap();
         assert_eq!(
             json,

@@ -16,7 +16,7 @@ mod region;
 mod scalars;
 mod webhook;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Schema};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, Response, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::access::Principal;
@@ -40,19 +40,33 @@ pub struct Limits {
 /// shared; the principal and the loaders are added per request (see [`request_data`]).
 pub fn build_schema(
     db: DatabaseConnection,
+    search_db: SearchDatabase,
     limits: Limits,
     webhooks: WebhookSettings,
     wakeup: Wakeup,
 ) -> GnlcSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .data(db)
+        .data(search_db)
         .data(webhooks)
         .data(wakeup)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
-        .extension(error::ErrorCodes)
-        .extension(field_order::FieldOrder)
         .finish()
+}
+
+/// Executes a request (with its per-request data, see [`request_data`]): gives
+/// async-graphql's own errors their codes and puts the fields in query order.
+pub async fn execute(schema: &GnlcSchema, mut request: async_graphql::Request) -> Response {
+    let operation_name = request.operation_name.clone();
+    // Kept for the ordering; the schema takes the parsed document from the request.
+    let document = request.parsed_query().ok().cloned();
+    let mut response = schema.execute(request).await;
+    error::assign_codes(&mut response, document.is_some());
+    if let Some(document) = &document {
+        field_order::reorder(&mut response.data, document, operation_name.as_deref());
+    }
+    response
 }
 
 /// The schema's SDL, as `gnlc schema` prints it and `schema.graphql` holds it.
@@ -76,6 +90,14 @@ pub fn request_data(
 
 fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
     context_data(ctx)
+}
+
+/// The pool city search runs on: its statements are planned for their values (see
+/// [`crate::database::connect_custom_plans`]).
+pub struct SearchDatabase(pub DatabaseConnection);
+
+fn search_db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    context_data::<SearchDatabase>(ctx).map(|search| &search.0)
 }
 
 fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {

@@ -6,6 +6,7 @@
 //! cache. Without this, batching would rest on the DataLoader's 1 ms timer alone, and a
 //! busy server could split a batch into several statements.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -38,19 +39,25 @@ pub fn regions<'a>(
         if rows.is_empty() {
             return Ok(());
         }
+        // Found by id from here on without another statement (a city's `region`, say).
+        loader
+            .feed_many(rows.iter().map(|r| (RegionId(r.id), r.clone())))
+            .await;
+        let mut counted = false;
         if selects(&look, &["countries", "countryCount"]) {
             let groups = loader
                 .load_many(rows.iter().map(|r| CountriesOfRegion(r.id)))
                 .await
                 .gql()?;
-            countries(
-                loader,
-                look.field("countries"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
+            let all: Vec<country::Model> = groups.values().flatten().cloned().collect();
+            countries(loader, look.field("countries"), all).await?;
+            // With every city of the regions' countries loaded, their counts need no query.
+            if selects(&look, &["cityCount"]) && selects_cities(&look.field("countries")) {
+                count_cities(loader, &groups).await?;
+                counted = true;
+            }
         }
-        if selects(&look, &["cityCount"]) {
+        if selects(&look, &["cityCount"]) && !counted {
             loader
                 .load_many(rows.iter().map(|r| CityCountOfRegion(r.id)))
                 .await
@@ -58,6 +65,33 @@ pub fn regions<'a>(
         }
         Ok(())
     })
+}
+
+/// Whether a country selection has its cities loaded (see [`countries`]).
+fn selects_cities(look: &Lookahead<'_>) -> bool {
+    look.exists() && selects(look, &["cities", "cityCount"])
+}
+
+/// Feeds each region's count of current member cities from its countries' loaded cities.
+async fn count_cities(
+    loader: &Loaders,
+    groups: &HashMap<CountriesOfRegion, Vec<country::Model>>,
+) -> Result<()> {
+    let mut counts = Vec::with_capacity(groups.len());
+    for (region, countries) in groups {
+        let cities = loader
+            .load_many(countries.iter().map(|c| CitiesOfCountry(c.id)))
+            .await
+            .gql()?;
+        let members = cities
+            .values()
+            .flatten()
+            .filter(|city| city.withdrawn_on.is_none())
+            .count();
+        counts.push((CityCountOfRegion(region.0), members as u64));
+    }
+    loader.feed_many(counts).await;
+    Ok(())
 }
 
 pub fn countries<'a>(
@@ -69,6 +103,10 @@ pub fn countries<'a>(
         if rows.is_empty() || !look.exists() {
             return Ok(());
         }
+        // A city's `country`, below, is one of these: found without another statement.
+        loader
+            .feed_many(rows.iter().map(|c| (CountryId(c.id), c.clone())))
+            .await;
         if selects(&look, &["region"]) {
             let found = loader
                 .load_many(rows.iter().map(|c| RegionId(c.region_id)))

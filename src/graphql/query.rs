@@ -9,7 +9,7 @@ use super::country::Country;
 use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
-use super::{ResultExt, db, loader, prefetch};
+use super::{ResultExt, db, loader, prefetch, search_db};
 use crate::membership::{self, CityFilter, Membership};
 use crate::pagination::PageRequest;
 use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
@@ -121,7 +121,11 @@ impl Query {
             search,
         };
         let condition = membership::city_condition(db, &filter).await.gql()?;
-        let page = membership::cities_page(db, condition.clone(), &window)
+        let pages = match &filter.search {
+            Some(_) => search_db(ctx)?,
+            None => db,
+        };
+        let page = membership::cities_page(pages, condition.clone(), &window)
             .await
             .gql()?;
         for nodes in prefetch::connection_nodes(&ctx.look_ahead()) {

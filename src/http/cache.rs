@@ -4,7 +4,7 @@
 //! or withdrawal raises that version in its own transaction, so a change is never hidden
 //! behind a cached answer, whichever process sharing the database made it.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::web::Bytes;
 use async_graphql::parser::types::{
@@ -22,13 +22,20 @@ const TOKEN_ONLY_FIELDS: [&str; 6] = [
     "deliveryReport",
 ];
 
-/// A cached answer: the body, at the data version it was made at, and the operation's
-/// name for the log line and the metrics.
-#[derive(Debug, Clone)]
+/// A cached answer: the body and its entity tag, at the data version it was made at, and
+/// the operation's name for the log line and the metrics.
+#[derive(Debug)]
 pub struct Cached {
     pub version: i64,
     pub body: Bytes,
+    pub etag: String,
     pub label: String,
+}
+
+impl Cached {
+    fn size(&self, key: &str) -> usize {
+        key.len() + self.body.len() + self.etag.len() + self.label.len()
+    }
 }
 
 /// Answers kept in memory, within a bound on their total size (the oldest forgotten first).
@@ -40,7 +47,7 @@ pub struct ResponseCache {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: IndexMap<String, Cached>,
+    entries: IndexMap<String, Arc<Cached>>,
     bytes: usize,
 }
 
@@ -53,35 +60,30 @@ impl ResponseCache {
         })
     }
 
-    /// The answer kept under `key` if it was made at `version`.
-    pub fn get(&self, key: &str, version: i64) -> Option<Cached> {
-        self.lock()
-            .entries
-            .get(key)
-            .filter(|cached| cached.version == version)
-            .cloned()
+    /// The answer kept under `key`, whatever data version it was made at: the caller
+    /// serves it only if that version is still the current one.
+    pub fn get(&self, key: &str) -> Option<Arc<Cached>> {
+        self.lock().entries.get(key).cloned()
     }
 
     /// Keeps an answer, replacing any older one under the same key.
     pub fn insert(&self, key: String, cached: Cached) {
-        let size = key.len() + cached.body.len() + cached.label.len();
+        let size = cached.size(&key);
         if size > self.max_bytes {
             return;
         }
         let mut inner = self.lock();
         if let Some(old) = inner.entries.shift_remove(&key) {
-            inner.bytes -= key.len() + old.body.len() + old.label.len();
+            inner.bytes -= old.size(&key);
         }
         while inner.bytes + size > self.max_bytes {
             match inner.entries.shift_remove_index(0) {
-                Some((old_key, old)) => {
-                    inner.bytes -= old_key.len() + old.body.len() + old.label.len()
-                }
+                Some((old_key, old)) => inner.bytes -= old.size(&old_key),
                 None => break,
             }
         }
         inner.bytes += size;
-        inner.entries.insert(key, cached);
+        inner.entries.insert(key, Arc::new(cached));
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -94,13 +96,16 @@ impl ResponseCache {
 }
 
 /// The key of a request: media type, operation name, variables and normalised document.
+/// It needs no parsing, so a cached answer is found before the document is parsed.
 pub fn key(
     media: &str,
     operation_name: Option<&str>,
-    variables: &async_graphql::Variables,
+    variables: Option<&serde_json::Map<String, serde_json::Value>>,
     document: &str,
 ) -> String {
-    let variables = serde_json::to_string(variables).unwrap_or_default();
+    let variables = variables
+        .map(|variables| serde_json::to_string(variables).unwrap_or_default())
+        .unwrap_or_default();
     format!(
         "{media}\n{}\n{variables}\n{}",
         operation_name.unwrap_or(""),
@@ -294,15 +299,16 @@ mod tests {
         let entry = |version| Cached {
             version,
             body: Bytes::from_static(b"0123456789"),
+            etag: String::new(),
             label: String::new(),
         };
         cache.insert("a".repeat(10), entry(1));
-        cache.insert("b".repeat(10), entry(1));
-        assert!(cache.get(&"a".repeat(10), 1).is_some());
-        cache.insert("c".repeat(10), entry(1));
-        assert!(cache.get(&"a".repeat(10), 1).is_none(), "the oldest went");
-        assert!(cache.get(&"c".repeat(10), 1).is_some());
-        assert!(cache.get(&"c".repeat(10), 2).is_none(), "another version");
+        cache.insert("b".repeat(10), entry(2));
+        assert_eq!(cache.get(&"a".repeat(10)).unwrap().version, 1);
+        cache.insert("c".repeat(10), entry(3));
+        assert!(cache.get(&"a".repeat(10)).is_none(), "the oldest went");
+        assert_eq!(cache.get(&"b".repeat(10)).unwrap().version, 2);
+        assert_eq!(cache.get(&"c".repeat(10)).unwrap().version, 3);
         assert!(ResponseCache::new(0).is_none());
     }
 }

@@ -23,7 +23,7 @@ use super::etag;
 use super::metrics::Operation;
 use super::negotiation::{self, MediaType};
 use super::persisted::{PersistedQueries, PersistedQueryError};
-use super::version::VersionReads;
+use super::version::DataVersions;
 use super::wire::{self, Incoming, WireRequest};
 use crate::access::Principal;
 use crate::graphql::error::{code, coded};
@@ -40,14 +40,8 @@ pub struct GraphQLService {
     pub cache_control: String,
     /// Answers to anonymous public queries, when the response cache is on.
     pub cache: Option<ResponseCache>,
-    /// Reads of the data version the cache keys on.
-    pub versions: Arc<VersionReads>,
-}
-
-/// Where the answer of a cacheable request is kept: its key, at the current data version.
-struct CacheSlot {
-    key: String,
-    version: i64,
+    /// The data version the cache keys on.
+    pub versions: Arc<DataVersions>,
 }
 
 /// A request ready to run, or already answered (an unknown persisted query, an operation
@@ -55,6 +49,32 @@ struct CacheSlot {
 enum Prepared {
     Run(async_graphql::Request),
     Answer(async_graphql::Response),
+}
+
+impl Prepared {
+    /// Whether its answer may be cached: a parsed query (not a mutation) that selects no
+    /// token-only field.
+    fn cacheable(&mut self) -> bool {
+        let Prepared::Run(request) = self else {
+            return false;
+        };
+        let operation_name = request.operation_name.clone();
+        request
+            .parsed_query()
+            .is_ok_and(|document| cache::cacheable(document, operation_name.as_deref()))
+    }
+
+    /// Whether it runs a mutation (which may change the data version).
+    fn is_mutation(&mut self) -> bool {
+        let Prepared::Run(request) = self else {
+            return false;
+        };
+        let operation_name = request.operation_name.clone();
+        request.parsed_query().is_ok_and(|document| {
+            select_operation(document, operation_name.as_deref())
+                .is_ok_and(|(_, kind)| kind == OperationType::Mutation)
+        })
+    }
 }
 
 pub async fn endpoint(
@@ -96,29 +116,56 @@ async fn serve(
     let deadline = Instant::now() + service.time_limit;
     match incoming {
         Incoming::Single(wire) => {
-            let mut prepared = service.prepare(request, wire, is_get)?;
-            let slot = service
-                .cache_slot(request, &mut prepared, &principal, media)
-                .await;
-            if let (Some(cache), Some(slot)) = (&service.cache, &slot)
-                && let Some(cached) = cache.get(&slot.key, slot.version)
+            let wire = match service.resolve_persisted(request, wire)? {
+                Ok(wire) => wire,
+                Err(answer) => {
+                    let (status, body) = encode(&answer, media);
+                    return Ok(service.respond(request, media, status, body.into(), None, is_get));
+                }
+            };
+            // The cache is looked up before the document is parsed: an answer is only
+            // ever kept for a cacheable query, so finding one under the key is enough.
+            let mut slot = service.cache_key(request, &principal, media, &wire);
+            // Read before the query runs (if it does), so an answer is never newer than
+            // the version it is kept at.
+            let mut version = None;
+            if let (Some(cache), Some(key)) = (&service.cache, &slot)
+                && let Some(cached) = cache.get(key)
             {
-                label(request, &cached.label);
-                return Ok(service.respond(
-                    request,
-                    media,
-                    StatusCode::OK,
-                    cached.body,
-                    true,
-                    is_get,
-                ));
+                version = service.versions.current().await;
+                if version == Some(cached.version) {
+                    label(request, &cached.label);
+                    return Ok(service.respond(
+                        request,
+                        media,
+                        StatusCode::OK,
+                        cached.body.clone(),
+                        Some(&cached.etag),
+                        is_get,
+                    ));
+                }
             }
+            let mut prepared = service.prepare(request, wire, is_get)?;
+            if !prepared.cacheable() {
+                slot = None;
+            }
+            let version = match (&slot, version) {
+                (None, _) => None,
+                (Some(_), Some(version)) => Some(version),
+                (Some(_), None) => service.versions.current().await,
+            };
+            let mutation = prepared.is_mutation();
             let response = service.run(request, prepared, principal, deadline).await;
+            if mutation {
+                service.versions.catch_up().await;
+            }
             let (status, body) = encode(&response, media);
-            let body = Bytes::from(body.to_string());
+            let body = Bytes::from(body);
             let clean = status == StatusCode::OK && response.errors.is_empty();
-            if let (Some(cache), Some(slot)) = (&service.cache, slot)
-                && clean
+            let tag = (clean && (is_get || version.is_some()))
+                .then(|| etag::tag(media.content_type(), &body));
+            if let (Some(cache), Some(key), Some(version), Some(tag)) =
+                (&service.cache, slot, version, &tag)
             {
                 let label = request
                     .extensions()
@@ -126,33 +173,48 @@ async fn serve(
                     .map(|operation| operation.0.clone())
                     .unwrap_or_default();
                 cache.insert(
-                    slot.key,
+                    key,
                     Cached {
-                        version: slot.version,
+                        version,
                         body: body.clone(),
+                        etag: tag.clone(),
                         label,
                     },
                 );
             }
-            Ok(service.respond(request, media, status, body, clean, is_get))
+            Ok(service.respond(request, media, status, body, tag.as_deref(), is_get))
         }
         Incoming::Batch(wires) => {
             let prepared: Vec<Prepared> = wires
                 .into_iter()
-                .map(|wire| service.prepare(request, wire, false))
-                .collect::<Result<_, _>>()?;
+                .map(|wire| {
+                    Ok(match service.resolve_persisted(request, wire)? {
+                        Ok(wire) => service.prepare(request, wire, false)?,
+                        Err(answer) => Prepared::Answer(answer),
+                    })
+                })
+                .collect::<Result<_, HttpError>>()?;
             // Named after preparing, which names each request's operation in turn.
             label(request, "batch");
-            let mut items = Vec::with_capacity(prepared.len());
-            for prepared in prepared {
+            let mut body = b"[".to_vec();
+            let mut mutated = false;
+            for (i, mut prepared) in prepared.into_iter().enumerate() {
+                mutated |= prepared.is_mutation();
                 let response = service
                     .run(request, prepared, principal.clone(), deadline)
                     .await;
-                items.push(encode(&response, media).1);
+                if i > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(&encode(&response, media).1);
+            }
+            body.push(b']');
+            if mutated {
+                service.versions.catch_up().await;
             }
             Ok(HttpResponse::Ok()
                 .insert_header((CONTENT_TYPE, media.content_type()))
-                .body(serde_json::Value::Array(items).to_string()))
+                .body(body))
         }
     }
 }
@@ -181,27 +243,43 @@ async fn read_body(
 }
 
 impl GraphQLService {
-    /// Resolves the persisted query, reads variables and extensions, and parses the document
-    /// to name the operation and to refuse a mutation over GET before validation.
+    /// Names the operation, and resolves an automatic persisted query: the request with
+    /// its query, or the answer when the hash is unknown.
+    fn resolve_persisted(
+        &self,
+        http: &HttpRequest,
+        mut wire: WireRequest,
+    ) -> Result<Result<WireRequest, async_graphql::Response>, HttpError> {
+        if let Some(name) = &wire.operation_name {
+            label(http, name);
+        }
+        match self
+            .persisted
+            .resolve(wire.query.take(), wire.extensions.as_ref())
+        {
+            Ok(Some(query)) => {
+                wire.query = Some(query);
+                Ok(Ok(wire))
+            }
+            Ok(None) => Err(HttpError::MissingQuery),
+            Err(PersistedQueryError::NotFound) => Ok(Err(answer(
+                &PersistedQueryError::NotFound.to_string(),
+                code::PERSISTED_QUERY_NOT_FOUND,
+            ))),
+            Err(error) => Err(HttpError::PersistedQuery(error)),
+        }
+    }
+
+    /// Reads variables and extensions of a request whose query is resolved, and parses the
+    /// document to name the operation and to refuse a mutation over GET before validation.
     fn prepare(
         &self,
         http: &HttpRequest,
         wire: WireRequest,
         is_get: bool,
     ) -> Result<Prepared, HttpError> {
-        if let Some(name) = &wire.operation_name {
-            label(http, name);
-        }
-        let query = match self.persisted.resolve(wire.query, wire.extensions.as_ref()) {
-            Ok(Some(query)) => query,
-            Ok(None) => return Err(HttpError::MissingQuery),
-            Err(PersistedQueryError::NotFound) => {
-                return Ok(Prepared::Answer(answer(
-                    &PersistedQueryError::NotFound.to_string(),
-                    code::PERSISTED_QUERY_NOT_FOUND,
-                )));
-            }
-            Err(error) => return Err(HttpError::PersistedQuery(error)),
+        let Some(query) = wire.query else {
+            return Err(HttpError::MissingQuery);
         };
         let mut request = async_graphql::Request::new(query);
         if let Some(name) = wire.operation_name {
@@ -246,38 +324,27 @@ impl GraphQLService {
         Ok(Prepared::Run(request))
     }
 
-    /// Where a request's answer is cached, when it may be: the cache is on, the request is
-    /// anonymous, and it runs a query that selects no token-only field. Reads the current
-    /// data version (one statement, shared with the requests waiting at the same time); if
-    /// that fails, the request just runs.
-    async fn cache_slot(
+    /// The cache key of a request whose answer may be cached: the cache is on and the
+    /// request is anonymous. (Whether its operation is a cacheable query is known once it
+    /// is parsed: see [`Prepared::cacheable`].)
+    fn cache_key(
         &self,
         http: &HttpRequest,
-        prepared: &mut Prepared,
         principal: &Principal,
         media: MediaType,
-    ) -> Option<CacheSlot> {
+        wire: &WireRequest,
+    ) -> Option<String> {
         self.cache.as_ref()?;
         if !matches!(principal, Principal::Anonymous) || http.headers().contains_key(AUTHORIZATION)
         {
             return None;
         }
-        let Prepared::Run(request) = prepared else {
-            return None;
-        };
-        let operation_name = request.operation_name.clone();
-        let document = request.parsed_query().ok()?;
-        if !cache::cacheable(document, operation_name.as_deref()) {
-            return None;
-        }
-        let key = cache::key(
+        Some(cache::key(
             media.content_type(),
-            operation_name.as_deref(),
-            &request.variables,
-            &request.query,
-        );
-        let version = self.versions.current().await?;
-        Some(CacheSlot { key, version })
+            wire.operation_name.as_deref(),
+            wire.variables.as_ref(),
+            wire.query.as_deref()?,
+        ))
     }
 
     /// Runs a request with its per-request data, unless the deadline passes first.
@@ -295,7 +362,7 @@ impl GraphQLService {
         // A batch's later requests may find the time already spent.
         if Instant::now() < deadline
             && let Ok(response) =
-                tokio::time::timeout_at(deadline, self.schema.execute(request)).await
+                tokio::time::timeout_at(deadline, graphql::execute(&self.schema, request)).await
         {
             return response;
         }
@@ -321,7 +388,7 @@ impl GraphQLService {
         media: MediaType,
         status: StatusCode,
         body: Bytes,
-        clean: bool,
+        tag: Option<&str>,
         is_get: bool,
     ) -> HttpResponse {
         let mut builder = HttpResponse::build(status);
@@ -330,19 +397,19 @@ impl GraphQLService {
             return builder.body(body);
         }
         builder.insert_header((VARY, "Accept, Authorization"));
-        if status != StatusCode::OK || !clean {
+        // Only a clean answer (200, no errors) has a tag.
+        let Some(tag) = tag.filter(|_| status == StatusCode::OK) else {
             return builder
                 .insert_header((CACHE_CONTROL, "no-store"))
                 .body(body);
-        }
-        let tag = etag::tag(media.content_type(), &body);
+        };
         // What a token may see is for its holder only: never for shared caches.
         let cache_control = if http.headers().contains_key(AUTHORIZATION) {
             "private, no-cache"
         } else {
             self.cache_control.as_str()
         };
-        if header(http.headers(), IF_NONE_MATCH).is_some_and(|wanted| etag::matches(wanted, &tag)) {
+        if header(http.headers(), IF_NONE_MATCH).is_some_and(|wanted| etag::matches(wanted, tag)) {
             return HttpResponse::NotModified()
                 .insert_header((ETAG, tag))
                 .insert_header((CACHE_CONTROL, cache_control))
@@ -392,15 +459,20 @@ fn answer(message: &str, code: &'static str) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![coded(message, code)])
 }
 
-/// The status and body of a GraphQL response in `media`. A response that never executed
-/// (parse, validation or limit errors, an unknown operation or persisted query, a time-out)
-/// has no `data`; under `application/graphql-response+json` its status says why, under
-/// `application/json` it is 200.
-fn encode(response: &async_graphql::Response, media: MediaType) -> (StatusCode, serde_json::Value) {
-    let mut body = serde_json::to_value(response).unwrap_or_else(|error| {
-        tracing::error!(%error, "cannot serialize a GraphQL response");
-        serde_json::json!({ "errors": [{ "message": "internal server error", "extensions": { "code": code::INTERNAL } }] })
-    });
+/// A response that never executed: its errors (and extensions), no `data`.
+#[derive(serde::Serialize)]
+struct NotExecuted<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+/// The status and body of a GraphQL response in `media`, serialised once, straight to
+/// bytes. A response that never executed (parse, validation or limit errors, an unknown
+/// operation or persisted query, a time-out) has no `data`; under
+/// `application/graphql-response+json` its status says why, under `application/json` it
+/// is 200.
+fn encode(response: &async_graphql::Response, media: MediaType) -> (StatusCode, Vec<u8>) {
     let codes: Vec<&str> = response
         .errors
         .iter()
@@ -418,11 +490,22 @@ fn encode(response: &async_graphql::Response, media: MediaType) -> (StatusCode, 
                 || *code == code::PERSISTED_QUERY_NOT_FOUND
                 || *code == code::TIMEOUT
         });
+    let body = if not_executed {
+        serde_json::to_vec(&NotExecuted {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_vec(response)
+    };
+    let body = body.unwrap_or_else(|error| {
+        tracing::error!(%error, "cannot serialize a GraphQL response");
+        serde_json::json!({ "errors": [{ "message": "internal server error", "extensions": { "code": code::INTERNAL } }] })
+            .to_string()
+            .into_bytes()
+    });
     if !not_executed {
         return (StatusCode::OK, body);
-    }
-    if let Some(object) = body.as_object_mut() {
-        object.remove("data");
     }
     let status = match media {
         MediaType::Json => StatusCode::OK,

@@ -1,13 +1,36 @@
-//! Reads the data version for the response cache, sharing each read among the requests
-//! waiting for one. A request may only use a read that *started after it arrived* (one
-//! started before might miss a change committed in between); requests that arrive while
-//! a read runs wait for the next one, which starts as soon as the running one ends. Under
-//! load, one database round trip serves many requests, and none sees a stale version.
+//! The data version as the response cache needs it: never older than the last admission or
+//! withdrawal committed before a request arrived.
+//!
+//! Two ways to know it:
+//! - **Reads**, on any database: a request waits for a read of the version that *started
+//!   after it arrived* (one started before might miss a change committed in between);
+//!   requests that arrive while a read runs wait for the next one, which starts as soon as
+//!   the running one ends. Under load one round trip serves many requests.
+//! - **Notifications**, on PostgreSQL: every change raises the version with a
+//!   `NOTIFY gnlc_data_version` in its own transaction, and one connection of each process
+//!   listens. PostgreSQL sends the notification once the change is visible, so the version
+//!   held in memory is the database's as soon as it arrives, and a cached answer costs no
+//!   statement at all. While that connection is down (and until it has listened and read
+//!   the version again) requests fall back to reads. A mutation's answer waits until its
+//!   process has received the notification of its own change (see
+//!   [`DataVersions::catch_up`]): whoever learns of a change from that answer finds it in
+//!   every process, each sent the same notification at the same moment.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::watch;
+
+use crate::data_version::NOTIFY_CHANNEL;
+
+/// How long a mutation's answer waits for the notification of its own change.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
+/// How long starting up waits for the first `LISTEN`.
+const FIRST_LISTEN_LIMIT: Duration = Duration::from_secs(5);
+/// The pause before listening again after the listening connection failed.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 
 /// A finished read: its number, and the version it found (`None` if it failed).
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,23 +49,104 @@ struct State {
 }
 
 #[derive(Debug)]
-pub struct VersionReads {
+pub struct DataVersions {
     db: DatabaseConnection,
     state: Mutex<State>,
     done: watch::Sender<Done>,
+    /// The version notifications keep up to date, while the listening connection is up.
+    notified: watch::Sender<Option<i64>>,
 }
 
-impl VersionReads {
+impl DataVersions {
     pub fn new(db: DatabaseConnection) -> Arc<Self> {
         Arc::new(Self {
             db,
             state: Mutex::new(State::default()),
             done: watch::Sender::new(Done::default()),
+            notified: watch::Sender::new(None),
         })
     }
 
-    /// The data version as of a read started after this call; `None` if it failed.
+    /// Keeps the version up to date from PostgreSQL's notifications, for as long as the
+    /// process runs: spawns the listening task, and waits (a bounded time) until it
+    /// listens. Nothing to do on SQLite.
+    pub async fn listen(self: &Arc<Self>, database_url: &str) {
+        if self.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return;
+        }
+        let mut listening = self.notified.subscribe();
+        let (versions, url) = (self.clone(), database_url.to_owned());
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = versions.listen_once(&url).await {
+                    tracing::warn!(%error, "data-version notifications interrupted; reading the version per request meanwhile");
+                }
+                versions.notified.send_replace(None);
+                tokio::time::sleep(RECONNECT_PAUSE).await;
+            }
+        });
+        // Until then (or if it cannot listen), requests read the version: never stale.
+        let _ = tokio::time::timeout(FIRST_LISTEN_LIMIT, listening.wait_for(Option::is_some)).await;
+    }
+
+    /// Listens, reads the version (a change committed before `LISTEN` is in that read, one
+    /// after it is notified), then follows the notifications until the connection fails.
+    async fn listen_once(&self, url: &str) -> Result<(), ListenError> {
+        let mut listener = PgListener::connect(url).await?;
+        // A lost connection ends this round: the next one listens and reads afresh.
+        listener.eager_reconnect(false);
+        listener.listen(NOTIFY_CHANNEL).await?;
+        let version = crate::data_version::current(&self.db).await?;
+        self.notified.send_replace(Some(version));
+        tracing::debug!(version, "following data-version notifications");
+        while let Some(notification) = listener.try_recv().await? {
+            let version = match notification.payload().parse::<i64>() {
+                Ok(version) => version,
+                Err(_) => crate::data_version::current(&self.db).await?,
+            };
+            self.notified.send_modify(|known| {
+                *known = Some(known.map_or(version, |known| known.max(version)));
+            });
+        }
+        Err(ListenError::Lost)
+    }
+
+    /// The data version as of a read started after this call, or as notified; `None` if it
+    /// could not be read.
     pub async fn current(self: &Arc<Self>) -> Option<i64> {
+        if let Some(version) = *self.notified.borrow() {
+            return Some(version);
+        }
+        self.read().await
+    }
+
+    /// After a mutation: while notifications are followed, waits (a bounded time) until
+    /// this process has been notified of every change committed so far, so that the next
+    /// request, here or in another process, sees them.
+    pub async fn catch_up(self: &Arc<Self>) {
+        if self.notified.borrow().is_none() {
+            return;
+        }
+        let Some(committed) = self.read().await else {
+            return;
+        };
+        let mut notified = self.notified.subscribe();
+        let caught_up = tokio::time::timeout(
+            CATCH_UP_LIMIT,
+            notified.wait_for(|known| known.is_none_or(|known| known >= committed)),
+        )
+        .await;
+        if caught_up.is_err() {
+            tracing::warn!(
+                committed,
+                "no notification of a committed change within {CATCH_UP_LIMIT:?}"
+            );
+        }
+    }
+
+    /// A read of the version started after this call, shared with the requests waiting
+    /// at the same time.
+    async fn read(self: &Arc<Self>) -> Option<i64> {
         let mut done = self.done.subscribe();
         let need = {
             let mut state = self.lock();
@@ -88,4 +192,14 @@ impl VersionReads {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ListenError {
+    #[error("listening connection: {0}")]
+    Listener(#[from] sea_orm::sqlx::Error),
+    #[error("reading the data version: {0}")]
+    Read(#[from] sea_orm::DbErr),
+    #[error("the listening connection was lost")]
+    Lost,
 }

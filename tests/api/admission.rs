@@ -309,6 +309,15 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
     );
     assert_eq!(lists["network"]["cityCount"], 54);
     assert_eq!(lists["citiesNear"], json!([]));
+    // A region's count leaves the former member out, whether it is counted from the
+    // cities loaded below it or by a statement of its own.
+    let europe = r#"{ region(slug: "europe-and-north-america") { cityCount COUNTRIES } }"#;
+    for countries in ["", "countries { name }", "countries { cities { name } }"] {
+        let data = app
+            .data(&europe.replace("COUNTRIES", countries), json!({}))
+            .await;
+        assert_eq!(data["region"]["cityCount"], 21, "{countries}");
+    }
     assert_eq!(
         receiver.received().len(),
         1,

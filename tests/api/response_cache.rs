@@ -1,9 +1,11 @@
-//! The response cache: a repeated anonymous query costs one statement (the data-version
-//! read) and answers the same bytes; an admission or a withdrawal is seen by the very next
-//! query, through this process or another on the same database; tokens, token-only fields
-//! and mutations are never served from it; and it can be turned off.
+//! The response cache: a repeated anonymous query answers the same bytes for no statement
+//! (PostgreSQL, following data-version notifications) or one (the data-version read:
+//! SQLite, or notifications turned off); an admission or a withdrawal is seen by the very
+//! next query, through this process or another on the same database, either way; tokens,
+//! token-only fields and mutations are never served from it; and it can be turned off.
 
 use gnlc::access::Role;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::for_each_backend;
@@ -14,6 +16,15 @@ const NETWORK: &str = "{ network { cityCount countryCount } regions { name cityC
 const ICELAND: &str = r#"{ country(code: "IS") { name cities { name } } }"#;
 const CAHUL: &str = r#"{ city(slug: "cahul") { isMember withdrawnOn } }"#;
 
+/// The statements a cached answer costs: none where the process follows data-version
+/// notifications (PostgreSQL, by default), else the read of the data version.
+fn cached_cost(backend: Backend, notifications: bool) -> u64 {
+    match (backend, notifications) {
+        (Backend::Postgres, true) => 0,
+        _ => 1,
+    }
+}
+
 async fn statements_and_data(app: &TestApp, query: &str) -> (u64, serde_json::Value) {
     let before = app.statements.get();
     let data = app.data(query, json!({})).await;
@@ -22,15 +33,16 @@ async fn statements_and_data(app: &TestApp, query: &str) -> (u64, serde_json::Va
 
 async fn a_repeated_query_is_answered_from_memory(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
+    let cached = cached_cost(backend, true);
     let (cold, first) = statements_and_data(&app, NETWORK).await;
-    // The data version, then the query's own statements.
+    // The query's own statements (and the data version, where it is read).
     assert!(cold > 2, "{cold}");
     let (warm, again) = statements_and_data(&app, NETWORK).await;
-    assert_eq!(warm, 1, "only the data version is read");
+    assert_eq!(warm, cached, "at most the data version is read");
     assert_eq!(first, again);
     // Layout, comments and commas do not make another entry.
     let relaid = format!("# the same\n{}", NETWORK.replace(' ', "\n ,"));
-    assert_eq!(statements_and_data(&app, &relaid).await.0, 1);
+    assert_eq!(statements_and_data(&app, &relaid).await.0, cached);
     // Other variables are another answer.
     let query = "query($slug: String!) { city(slug: $slug) { name } }";
     for (slug, name) in [
@@ -76,13 +88,30 @@ async fn an_admission_is_seen_by_the_next_query(backend: Backend) {
 }
 
 async fn an_admission_through_one_process_is_seen_at_once_through_another(backend: Backend) {
-    let first = spawn_app_with(backend, |_| {}).await;
-    let second = spawn_app_sharing(&first, |_| {}).await;
+    seen_at_once_through_another_process(backend, true).await
+}
+
+async fn without_notifications_too(backend: Backend) {
+    seen_at_once_through_another_process(backend, false).await
+}
+
+async fn seen_at_once_through_another_process(backend: Backend, notifications: bool) {
+    let first = spawn_app_with(backend, |s| {
+        s.http.data_version_notifications = notifications
+    })
+    .await;
+    let second = spawn_app_sharing(&first, |s| {
+        s.http.data_version_notifications = notifications
+    })
+    .await;
     let admin = first.token(Role::Admin, "coordinators").await;
     for app in [&first, &second] {
         // Cached in both.
         app.data(ICELAND, json!({})).await;
-        assert_eq!(statements_and_data(app, ICELAND).await.0, 1);
+        assert_eq!(
+            statements_and_data(app, ICELAND).await.0,
+            cached_cost(backend, notifications)
+        );
     }
     admit(&first, &admin, cohort_2026()).await;
     for app in [&second, &first] {
@@ -122,6 +151,7 @@ async fn concurrent_requests_never_see_a_version_older_than_their_arrival(backen
 
 async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
+    let cached = cached_cost(backend, true);
     let partner = app.token(Role::Partner, "partner").await;
     app.data(NETWORK, json!({})).await;
     // With a token: the token check and the query run, never the cache.
@@ -157,7 +187,7 @@ async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
             .error(r#"{ cities(country: "ZZ") { totalCount } }"#, json!({}))
             .await;
         assert_eq!(code, "BAD_USER_INPUT");
-        assert!(app.statements.get() - before >= 2);
+        assert!(app.statements.get() - before > cached, "not from the cache");
     }
 }
 
@@ -169,10 +199,78 @@ async fn it_can_be_turned_off(backend: Backend) {
     assert!(second > 2);
 }
 
+/// Waits (boundedly) until a cached answer to `query` costs `statements`: 0 once the
+/// process follows notifications.
+async fn until_cached_cost(app: &TestApp, query: &str, statements: u64) {
+    for _ in 0..100 {
+        if statements_and_data(app, query).await.0 == statements {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("a cached answer never cost {statements} statements");
+}
+
+/// The backends listening for data-version notifications on the app's database.
+async fn listening(app: &TestApp, terminate: bool) -> i64 {
+    let select = if terminate {
+        "count(pg_terminate_backend(pid))"
+    } else {
+        "count(*)"
+    };
+    app.db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!(
+                "SELECT {select} AS n FROM pg_stat_activity
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
+/// The listening connection is killed: a change committed before the process listens
+/// again is seen at once (it reads the version meanwhile), and so is every change after.
+#[tokio::test]
+async fn a_lost_listening_connection_loses_no_change() {
+    let app = spawn_app_with(Backend::Postgres, |_| {}).await;
+    let admin = app.token(Role::Admin, "coordinators").await;
+    until_cached_cost(&app, CAHUL, 0).await;
+    assert_eq!(listening(&app, true).await, 1, "one listening connection");
+    for _ in 0..100 {
+        if listening(&app, false).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Committed straight to the database, as `gnlc admit` or another process would: its
+    // notification reaches no one.
+    let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    gnlc::admission::withdraw(&app.db, "cahul", withdrawn_on)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.data(CAHUL, json!({})).await["city"],
+        json!({ "isMember": false, "withdrawnOn": "2026-01-01" })
+    );
+    // Listening again, and seeing the next change.
+    until_cached_cost(&app, ICELAND, 0).await;
+    admit(&app, &admin, cohort_2026()).await;
+    assert_eq!(
+        app.data(ICELAND, json!({})).await["country"]["cities"],
+        json!([{ "name": "Reykjavík" }])
+    );
+}
+
 for_each_backend!(
     a_repeated_query_is_answered_from_memory,
     an_admission_is_seen_by_the_next_query,
     an_admission_through_one_process_is_seen_at_once_through_another,
+    without_notifications_too,
     concurrent_requests_never_see_a_version_older_than_their_arrival,
     tokens_token_only_fields_and_mutations_bypass_it,
     it_can_be_turned_off,

@@ -53,6 +53,9 @@ struct Args {
     synthetic_cities: u32,
     #[arg(long, default_value_t = 200)]
     synthetic_countries: u32,
+    /// The queries to measure, by name (all by default): nested, paginated, search, near.
+    #[arg(long, value_delimiter = ',')]
+    queries: Vec<String>,
     /// Webhook endpoints of the fan-out run (0: none).
     #[arg(long, default_value_t = 1_000)]
     fanout_endpoints: usize,
@@ -193,6 +196,29 @@ async fn answer(
     Ok(body)
 }
 
+/// A query's cold cost on the real data, for the scale runs to compare with.
+struct Baseline {
+    per_second: f64,
+    p50_ms: f64,
+    statements: String,
+    cities: usize,
+}
+
+/// How many cities an answer holds: a query's result size, which the scale runs compare.
+fn cities_in(body: &[u8]) -> anyhow::Result<usize> {
+    let parsed: Value = serde_json::from_slice(body)?;
+    fn count(value: &Value) -> usize {
+        match value {
+            Value::Object(fields) => {
+                usize::from(fields.contains_key("slug")) + fields.values().map(count).sum::<usize>()
+            }
+            Value::Array(items) => items.iter().map(count).sum(),
+            _ => 0,
+        }
+    }
+    Ok(count(&parsed["data"]))
+}
+
 /// One side of a comparison, measured `rounds` times.
 struct Side {
     outcome: Outcome,
@@ -310,6 +336,11 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
     let real_name = format!("gnlc_bench_real_{}", std::process::id());
     let real_url = fresh_database(&args.database_url, &real_name).await?;
     let warm = start_gnlc("gnlc (warm)", &real_url, &["--worker", "false"])?;
+    let reading = start_gnlc(
+        "gnlc (warm, version reads)",
+        &real_url,
+        &["--worker", "false", "--data-version-notifications", "false"],
+    )?;
     let cold = start_gnlc(
         "gnlc (cold)",
         &real_url,
@@ -336,11 +367,21 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
     println!("{HEADER}");
     let mut real_cold = Vec::new();
     for (i, (name, query)) in QUERIES.iter().enumerate() {
-        let (mut at_limit, mut hot, mut cool) = (Side::new(), Side::new(), Side::new());
+        if !args.queries.is_empty() && !args.queries.iter().any(|q| q == name) {
+            real_cold.push(None);
+            continue;
+        }
+        let (mut at_limit, mut hot, mut read, mut cool) =
+            (Side::new(), Side::new(), Side::new(), Side::new());
         // Each side answers the same bytes.
         let expected = answer(&client, &cold, query).await?;
-        if answer(&client, &warm, query).await? != expected {
-            bail!("the warm and cold servers answer {name} differently");
+        for server in [&warm, &reading] {
+            if answer(&client, server, query).await? != expected {
+                bail!(
+                    "{} and the cold server answer {name} differently",
+                    server.name
+                );
+            }
         }
         let limit_target = Target {
             url: limit.url(&format!("/{i}")),
@@ -351,6 +392,7 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
                 .outcome
                 .merge(measure(&settings, &limit_target).await?);
             measure_gnlc(&client, &settings, &warm, query, &mut hot).await?;
+            measure_gnlc(&client, &settings, &reading, query, &mut read).await?;
             measure_gnlc(&client, &settings, &cold, query, &mut cool).await?;
         }
         let limit_rate = at_limit.outcome.per_second();
@@ -364,22 +406,32 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
         );
         println!(
             "{}",
+            row(
+                &format!("{name}: gnlc, warm, version reads"),
+                &mut read,
+                Some(limit_rate)
+            )
+        );
+        println!(
+            "{}",
             row(&format!("{name}: gnlc, cold"), &mut cool, Some(limit_rate))
         );
-        real_cold.push((
-            cool.outcome.per_second(),
-            cool.outcome.quantile_ms(0.5),
-            cool.statements(),
-        ));
+        real_cold.push(Some(Baseline {
+            per_second: cool.outcome.per_second(),
+            p50_ms: cool.outcome.quantile_ms(0.5),
+            statements: cool.statements(),
+            cities: cities_in(&expected)?,
+        }));
     }
     println!();
     println!(
-        "Peak RSS (VmHWM of each server process): gnlc warm {:.1} MiB, gnlc cold {:.1} MiB, the limit {:.1} MiB.",
+        "Peak RSS (VmHWM of each server process): gnlc warm {:.1} MiB, gnlc warm with version reads {:.1} MiB, gnlc cold {:.1} MiB, the limit {:.1} MiB.",
         warm.peak_rss_mib()?,
+        reading.peak_rss_mib()?,
         cold.peak_rss_mib()?,
         limit.peak_rss_mib()?
     );
-    drop((warm, cold, limit));
+    drop((warm, reading, cold, limit));
 
     if args.synthetic_cities > 0 {
         scale(&args, &settings, &client, &real_cold).await?;
@@ -396,7 +448,7 @@ async fn scale(
     args: &Args,
     settings: &Settings,
     client: &reqwest::Client,
-    real_cold: &[(f64, f64, String)],
+    real_cold: &[Option<Baseline>],
 ) -> anyhow::Result<()> {
     let synthetic_name = format!("gnlc_bench_synthetic_{}", std::process::id());
     let url = fresh_database(&args.database_url, &synthetic_name).await?;
@@ -418,21 +470,27 @@ async fn scale(
         started.elapsed().as_secs_f64()
     );
     println!(
-        "| query | real data req/s | synthetic req/s | cost ratio | real p50 ms | synthetic p50 ms | statements per request, real → synthetic (alone / under load) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| query | real data req/s | synthetic req/s | cost ratio | real p50 ms | synthetic p50 ms | statements per request, real → synthetic (alone / under load) | cities answered, real → synthetic |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for (i, (name, query)) in QUERIES.iter().enumerate().skip(1) {
+        let Some(real) = &real_cold[i] else {
+            continue;
+        };
         let mut side = Side::new();
         for _ in 0..args.rounds {
             measure_gnlc(client, settings, &server, query, &mut side).await?;
         }
-        let (real_rate, real_p50, real_statements) = &real_cold[i];
         let rate = side.outcome.per_second();
+        let cities = cities_in(&answer(client, &server, query).await?)?;
         println!(
-            "| {name} | {real_rate:.0} | {rate:.0} | {:.2}× | {real_p50:.2} | {:.2} | {} → {} |",
-            real_rate / rate,
+            "| {name} | {:.0} | {rate:.0} | {:.2}× | {:.2} | {:.2} | {} → {} | {} → {cities} |",
+            real.per_second,
+            real.per_second / rate,
+            real.p50_ms,
             side.outcome.quantile_ms(0.5),
-            real_statements,
+            real.statements,
             side.statements(),
+            real.cities,
         );
     }
     println!(
