@@ -180,7 +180,8 @@ pub struct GlobalSettings {
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
     #[arg(long, env = "GNLC_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
-    /// Most database connections kept open at once.
+    /// Most database connections of each pool: the API's, the delivery worker's, and on
+    /// PostgreSQL city search's (opened as needed); plus one listening connection.
     #[arg(
         long,
         env = "GNLC_DATABASE_MAX_CONNECTIONS",

@@ -37,9 +37,9 @@ pub async fn connect(
 ///
 /// City search (`search_name LIKE $1 ORDER BY slug LIMIT n`) needs it: a prepared
 /// statement's generic plan cannot know the pattern, walks the slug index and filters
-/// every city (40 ms at 100,000 cities) instead of using the trigram index (well under
-/// 1 ms). Planning every statement that way would cost the other queries a third of
-/// their throughput, so only search goes through this pool.
+/// every city (40 ms at 100,000 cities) instead of using the trigram index. Planning
+/// every statement that way would cost the other queries a third of their throughput, so
+/// only search goes through this pool.
 pub async fn connect_custom_plans(
     db: &DatabaseConnection,
     url: &str,

@@ -20,5 +20,6 @@ mod pagination;
 mod persisted;
 mod receiver;
 mod response_cache;
+mod search;
 mod webhooks;
 mod workers;
