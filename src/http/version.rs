@@ -29,8 +29,10 @@ use crate::data_version::NOTIFY_CHANNEL;
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
 /// How long starting up waits for the first `LISTEN`.
 const FIRST_LISTEN_LIMIT: Duration = Duration::from_secs(5);
-/// The pause before listening again after the listening connection failed.
+/// The pause before listening again after the listening connection was lost; doubled
+/// after each attempt that could not listen, up to the maximum.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
+const MAX_RECONNECT_PAUSE: Duration = Duration::from_secs(30);
 
 /// A finished read: its number, and the version it found (`None` if it failed).
 #[derive(Debug, Clone, Copy, Default)]
@@ -77,12 +79,22 @@ impl DataVersions {
         let mut listening = self.notified.subscribe();
         let (versions, url) = (self.clone(), database_url.to_owned());
         tokio::spawn(async move {
+            // Doubled before each wait that follows a failure to listen.
+            let mut pause = RECONNECT_PAUSE / 2;
             loop {
-                if let Err(error) = versions.listen_once(&url).await {
-                    tracing::warn!(%error, "data-version notifications interrupted; reading the version per request meanwhile");
-                }
+                let mut listened = false;
+                let error = match versions.listen_once(&url, &mut listened).await {
+                    Ok(()) => ListenError::Lost,
+                    Err(error) => error,
+                };
                 versions.notified.send_replace(None);
-                tokio::time::sleep(RECONNECT_PAUSE).await;
+                pause = if listened {
+                    RECONNECT_PAUSE
+                } else {
+                    (pause * 2).min(MAX_RECONNECT_PAUSE)
+                };
+                tracing::warn!(%error, retry_in = ?pause, "data-version notifications interrupted; reading the version per request meanwhile");
+                tokio::time::sleep(pause).await;
             }
         });
         // Until then (or if it cannot listen), requests read the version: never stale.
@@ -91,13 +103,15 @@ impl DataVersions {
 
     /// Listens, reads the version (a change committed before `LISTEN` is in that read, one
     /// after it is notified), then follows the notifications until the connection fails.
-    async fn listen_once(&self, url: &str) -> Result<(), ListenError> {
+    /// Returns when the connection is lost; `listened` tells whether it got that far.
+    async fn listen_once(&self, url: &str, listened: &mut bool) -> Result<(), ListenError> {
         let mut listener = PgListener::connect(url).await?;
         // A lost connection ends this round: the next one listens and reads afresh.
         listener.eager_reconnect(false);
         listener.listen(NOTIFY_CHANNEL).await?;
         let version = crate::data_version::current(&self.db).await?;
         self.notified.send_replace(Some(version));
+        *listened = true;
         tracing::debug!(version, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
             let version = match notification.payload().parse::<i64>() {
@@ -108,7 +122,7 @@ impl DataVersions {
                 *known = Some(known.map_or(version, |known| known.max(version)));
             });
         }
-        Err(ListenError::Lost)
+        Ok(())
     }
 
     /// The data version as of a read started after this call, or as notified; `None` if it
