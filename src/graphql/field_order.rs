@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned, Value};
 use indexmap::IndexMap;
@@ -17,15 +17,7 @@ use indexmap::IndexMap;
 /// Puts the fields of `data`, the result of `document`'s operation `operation_name`, in
 /// query order.
 pub fn reorder(data: &mut Value, document: &ExecutableDocument, operation_name: Option<&str>) {
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => match operation_name {
-            Some(name) => operations.get(name),
-            None if operations.len() == 1 => operations.values().next(),
-            None => None,
-        },
-    };
-    if let Some(operation) = operation {
+    if let Ok((_, operation)) = super::operation(document, operation_name) {
         reorder_value(
             data,
             &collect(&[&operation.node.selection_set.node], &document.fragments),

@@ -16,7 +16,8 @@ mod region;
 mod scalars;
 mod webhook;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Response, Schema};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, Positioned, Response, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::access::Principal;
@@ -67,6 +68,28 @@ pub async fn execute(schema: &GnlcSchema, mut request: async_graphql::Request) -
         field_order::reorder(&mut response.data, document, operation_name.as_deref());
     }
     response
+}
+
+/// The operation a request runs: the one `name` names, or the document's only one (with its
+/// name, if it has one); or why there is none.
+pub fn operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Result<(Option<&'a str>, &'a Positioned<OperationDefinition>), String> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Ok((None, operation)),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(candidate, _)| candidate.as_str() == name)
+            .map(|(name, operation)| (Some(name.as_str()), operation))
+            .ok_or_else(|| format!("the document has no operation named `{name}`")),
+        (DocumentOperations::Multiple(operations), None) => match operations.iter().next() {
+            Some((name, operation)) if operations.len() == 1 => {
+                Ok((Some(name.as_str()), operation))
+            }
+            _ => Err("the document holds several operations: name one in `operationName`".into()),
+        },
+    }
 }
 
 /// The schema's SDL, as `gnlc schema` prints it and `schema.graphql` holds it.

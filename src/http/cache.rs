@@ -7,9 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::web::Bytes;
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use indexmap::IndexMap;
 
 /// Fields that answer only to a token: a query selecting one is never cached.
@@ -116,17 +114,8 @@ pub fn key(
 /// Whether the operation a request runs may be cached: a query (not a mutation) that
 /// selects no token-only field, anywhere, fragments included.
 pub fn cacheable(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            match operations.iter().find(|(n, _)| n.as_str() == name) {
-                Some((_, operation)) => operation,
-                None => return false,
-            }
-        }
-        (DocumentOperations::Multiple(_), None) => return false,
-    };
-    operation.node.ty == OperationType::Query
+    crate::graphql::operation(document, operation_name)
+        .is_ok_and(|(_, operation)| operation.node.ty == OperationType::Query)
         && document
             .operations
             .iter()

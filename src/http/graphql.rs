@@ -12,7 +12,7 @@ use actix_web::http::header::{
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use futures_util::StreamExt;
 use sea_orm::DatabaseConnection;
 use tokio::time::Instant;
@@ -432,26 +432,12 @@ fn label(http: &HttpRequest, name: &str) {
     http.extensions_mut().insert(Operation(name.to_owned()));
 }
 
-/// The operation a request runs (by `operationName`, or the document's only one), and its
-/// kind; or why there is none.
+/// The operation a request runs (see [`graphql::operation`]) and its kind.
 fn select_operation<'a>(
     document: &'a ExecutableDocument,
     name: Option<&str>,
 ) -> Result<(Option<&'a str>, OperationType), String> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => Ok((None, operation.node.ty)),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(candidate, _)| candidate.as_str() == name)
-            .map(|(name, operation)| (Some(name.as_str()), operation.node.ty))
-            .ok_or_else(|| format!("the document has no operation named `{name}`")),
-        (DocumentOperations::Multiple(operations), None) => match operations.iter().next() {
-            Some((name, operation)) if operations.len() == 1 => {
-                Ok((Some(name.as_str()), operation.node.ty))
-            }
-            _ => Err("the document holds several operations: name one in `operationName`".into()),
-        },
-    }
+    graphql::operation(document, name).map(|(name, operation)| (name, operation.node.ty))
 }
 
 /// A response with one coded error and no `data`.
