@@ -17,72 +17,90 @@ use indexmap::IndexMap;
 /// Puts the fields of `data`, the result of `document`'s operation `operation_name`, in
 /// query order.
 pub fn reorder(data: &mut Value, document: &ExecutableDocument, operation_name: Option<&str>) {
+    // Null when the request did not execute, perhaps for a document that failed validation
+    // (fragment cycles included): its selections are only walked when there is data.
+    if matches!(data, Value::Null) {
+        return;
+    }
     if let Ok((_, operation)) = super::operation(document, operation_name) {
-        reorder_value(
-            data,
-            &collect(&[&operation.node.selection_set.node], &document.fragments),
-            &document.fragments,
-        );
+        let order = Order::of(&[&operation.node.selection_set.node], &document.fragments);
+        reorder_value(data, &order);
     }
 }
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
-/// The response keys of some selection sets, in query order, each with the selection sets
-/// of the fields behind it (a key can be selected more than once).
-type Order<'a> = IndexMap<&'a str, Vec<&'a SelectionSet>>;
+/// The response keys of a selection, in query order, each with the order of what is
+/// selected below it: made once for the whole document, then applied to every object.
+#[derive(Debug, Default)]
+struct Order<'a> {
+    keys: IndexMap<&'a str, Order<'a>>,
+}
 
-fn collect<'a>(sets: &[&'a SelectionSet], fragments: &'a Fragments) -> Order<'a> {
-    fn walk<'a>(set: &'a SelectionSet, fragments: &'a Fragments, out: &mut Order<'a>) {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => out
-                    .entry(field.node.response_key().node.as_str())
-                    .or_default()
-                    .push(&field.node.selection_set.node),
-                Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = fragments.get(&spread.node.fragment_name.node) {
-                        walk(&fragment.node.selection_set.node, fragments, out);
+impl<'a> Order<'a> {
+    /// The order of some selection sets (a key can be selected more than once: what is
+    /// selected below it is merged).
+    fn of(sets: &[&'a SelectionSet], fragments: &'a Fragments) -> Self {
+        fn walk<'a>(
+            set: &'a SelectionSet,
+            fragments: &'a Fragments,
+            out: &mut IndexMap<&'a str, Vec<&'a SelectionSet>>,
+        ) {
+            for selection in &set.items {
+                match &selection.node {
+                    Selection::Field(field) => out
+                        .entry(field.node.response_key().node.as_str())
+                        .or_default()
+                        .push(&field.node.selection_set.node),
+                    Selection::FragmentSpread(spread) => {
+                        if let Some(fragment) = fragments.get(&spread.node.fragment_name.node) {
+                            walk(&fragment.node.selection_set.node, fragments, out);
+                        }
                     }
-                }
-                Selection::InlineFragment(inline) => {
-                    walk(&inline.node.selection_set.node, fragments, out)
+                    Selection::InlineFragment(inline) => {
+                        walk(&inline.node.selection_set.node, fragments, out)
+                    }
                 }
             }
         }
+        let mut below = IndexMap::new();
+        for set in sets {
+            walk(set, fragments, &mut below);
+        }
+        Order {
+            keys: below
+                .into_iter()
+                .map(|(key, sets)| (key, Order::of(&sets, fragments)))
+                .collect(),
+        }
     }
-    let mut out = IndexMap::new();
-    for set in sets {
-        walk(set, fragments, &mut out);
-    }
-    out
 }
 
-/// Orders one value: an object by `order`, each item of a list by the same `order`
-/// (computed once for the whole list).
-fn reorder_value(value: &mut Value, order: &Order<'_>, fragments: &Fragments) {
+/// Orders one value: an object by `order`, each item of a list by the same `order`.
+fn reorder_value(value: &mut Value, order: &Order<'_>) {
     match value {
         Value::Object(fields) => {
             let in_order = fields.keys().map(Name::as_str).eq(order
+                .keys
                 .keys()
                 .copied()
                 .filter(|key| fields.contains_key(*key)));
             if !in_order {
                 fields.sort_by_cached_key(|key, _| {
-                    order.get_index_of(key.as_str()).unwrap_or(usize::MAX)
+                    order.keys.get_index_of(key.as_str()).unwrap_or(usize::MAX)
                 });
             }
-            for (key, subsets) in order {
-                if let Some(value) = fields.get_mut(*key)
-                    && !subsets.iter().all(|set| set.items.is_empty())
+            for (key, below) in &order.keys {
+                if !below.keys.is_empty()
+                    && let Some(value) = fields.get_mut(*key)
                 {
-                    reorder_value(value, &collect(subsets, fragments), fragments);
+                    reorder_value(value, below);
                 }
             }
         }
         Value::List(items) => {
             for item in items {
-                reorder_value(item, order, fragments);
+                reorder_value(item, order);
             }
         }
         _ => {}
