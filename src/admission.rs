@@ -78,10 +78,18 @@ pub enum AdmissionError {
 #[derive(Debug, Clone)]
 pub struct Admitted {
     pub cohort: cohort::Model,
-    /// False when the same admission had been made before (nothing new was written).
-    pub created: bool,
     pub cities: usize,
     pub deliveries: u64,
+    /// The data version the admission committed; `None` when the same admission had been
+    /// made before (nothing new was written).
+    pub data_version: Option<i64>,
+}
+
+impl Admitted {
+    /// Whether this admission wrote it (rather than finding it made before).
+    pub fn created(&self) -> bool {
+        self.data_version.is_some()
+    }
 }
 
 fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Problem {
@@ -120,9 +128,9 @@ pub async fn admit(
                 .await? as usize;
             return Ok(Admitted {
                 cohort: existing.clone(),
-                created: false,
                 cities,
                 deliveries: 0,
+                data_version: None,
             });
         }
         let has_members = city::Entity::find()
@@ -206,13 +214,13 @@ pub async fn admit(
     }
 
     let deliveries = publish_admission(&txn, &cohort, &admitted).await?;
-    crate::data_version::bump(&txn).await?;
+    let data_version = crate::data_version::bump(&txn).await?;
     txn.commit().await?;
     Ok(Admitted {
         cohort,
-        created: true,
         cities: admitted.len(),
         deliveries,
+        data_version: Some(data_version),
     })
 }
 
@@ -520,13 +528,14 @@ async fn publish_admission(
     Ok(outbox::publish(txn, drafts).await?.1)
 }
 
-/// Records that a city left the network on a date. Doing it again with the same date
-/// changes nothing; with another date it is refused.
+/// Records that a city left the network on a date, and returns it with the data version
+/// the withdrawal committed. Doing it again with the same date changes nothing (no
+/// version); with another date it is refused.
 pub async fn withdraw(
     db: &DatabaseConnection,
     slug: &str,
     on: NaiveDate,
-) -> Result<(city::Model, bool), AdmissionError> {
+) -> Result<(city::Model, Option<i64>), AdmissionError> {
     let txn = crate::database::begin_write(db).await?;
     let found = city::Entity::find()
         .filter(city::Column::Slug.eq(slug))
@@ -534,7 +543,7 @@ pub async fn withdraw(
         .await?;
     let city = found.ok_or_else(|| AdmissionError::UnknownCity(slug.to_owned()))?;
     match city.withdrawn_on {
-        Some(date) if date == on => return Ok((city, false)),
+        Some(date) if date == on => return Ok((city, None)),
         Some(date) => return Err(AdmissionError::AlreadyWithdrawn(city.name, date)),
         None => {}
     }
@@ -560,7 +569,7 @@ pub async fn withdraw(
         }],
     )
     .await?;
-    crate::data_version::bump(&txn).await?;
+    let data_version = crate::data_version::bump(&txn).await?;
     txn.commit().await?;
-    Ok((city, true))
+    Ok((city, Some(data_version)))
 }

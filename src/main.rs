@@ -153,7 +153,7 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     let outcome = admission::admit(db, admission).await;
     spinner.finish_and_clear();
     match outcome {
-        Ok(admitted) if admitted.created => {
+        Ok(admitted) if admitted.created() => {
             println!(
                 "admitted the {} cohort: {} cities; {} deliveries queued",
                 admitted.cohort.year, admitted.cities, admitted.deliveries

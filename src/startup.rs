@@ -11,6 +11,7 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Settings;
+use crate::data_version::DataVersions;
 use crate::database::{self, StatementCounter};
 use crate::graphql;
 use crate::http::cache::ResponseCache;
@@ -19,7 +20,6 @@ use crate::http::graphql::GraphQLService;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
-use crate::http::version::DataVersions;
 use crate::http::{cors, graphiql, health, metrics, request_id};
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
@@ -83,9 +83,14 @@ impl Application {
         )
         .await
         .map_err(StartupError::Database)?;
+        let versions = DataVersions::new(db.clone());
+        if http.response_cache_bytes > 0 && http.data_version_notifications {
+            versions.listen(&settings.database_url).await;
+        }
         let schema = graphql::build_schema(
             db.clone(),
             graphql::SearchDatabase(search_db),
+            versions.clone(),
             graphql::Limits {
                 depth: http.max_query_depth,
                 complexity: http.max_query_complexity,
@@ -106,10 +111,6 @@ impl Application {
         } else {
             None
         };
-        let versions = DataVersions::new(db.clone());
-        if http.response_cache_bytes > 0 && http.data_version_notifications {
-            versions.listen(&settings.database_url).await;
-        }
         let service = web::Data::new(GraphQLService {
             schema,
             db: db.clone(),

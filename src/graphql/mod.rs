@@ -20,8 +20,11 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{Context, EmptySubscription, ErrorExtensions, Positioned, Response, Schema};
 use sea_orm::DatabaseConnection;
 
+use std::sync::Arc;
+
 use crate::access::Principal;
 use crate::config::WebhookSettings;
+use crate::data_version::DataVersions;
 use crate::webhooks::worker::Wakeup;
 
 pub use mutation::Mutation;
@@ -37,11 +40,13 @@ pub struct Limits {
     pub complexity: usize,
 }
 
-/// Builds the schema. The database, the notifier's settings and its wake-up call are
-/// shared; the principal and the loaders are added per request (see [`request_data`]).
+/// Builds the schema. The database, the data version the response cache knows, the
+/// notifier's settings and its wake-up call are shared; the principal and the loaders are
+/// added per request (see [`request_data`]).
 pub fn build_schema(
     db: DatabaseConnection,
     search_db: SearchDatabase,
+    versions: Arc<DataVersions>,
     limits: Limits,
     webhooks: WebhookSettings,
     wakeup: Wakeup,
@@ -49,6 +54,7 @@ pub fn build_schema(
     Schema::build(Query, Mutation, EmptySubscription)
         .data(db)
         .data(search_db)
+        .data(versions)
         .data(webhooks)
         .data(wakeup)
         .limit_depth(limits.depth)

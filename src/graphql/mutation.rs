@@ -1,6 +1,8 @@
 //! Changes: admissions and withdrawals (admins), webhook endpoints and redeliveries
 //! (partners, for what they own; admins, for everything).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::access::{require_admin, require_token, settings};
@@ -10,6 +12,7 @@ use super::scalars::{Date, DateTime};
 use super::webhook::{Delivery, Event, WebhookEndpoint, WebhookEndpointWithSecret};
 use super::{ResultExt, db};
 use crate::admission::{self, AdmittedCity, CohortAdmission, NewCountry};
+use crate::data_version::DataVersions;
 use crate::webhooks::endpoints::{self, EndpointError, EndpointSpec};
 use crate::webhooks::worker::Wakeup;
 
@@ -127,6 +130,14 @@ fn wake(ctx: &Context<'_>) {
     }
 }
 
+/// Before answering a change: waits until the response cache of this process knows the
+/// data version it committed (see [`DataVersions::catch_up`]).
+async fn seen_everywhere(ctx: &Context<'_>, data_version: Option<i64>) {
+    if let (Some(committed), Some(versions)) = (data_version, ctx.data_opt::<Arc<DataVersions>>()) {
+        versions.catch_up(committed).await;
+    }
+}
+
 fn delivery_id(id: &ID) -> Result<i32> {
     id.parse::<i32>()
         .map_err(|_| EndpointError::NotFound("delivery", id.to_string()))
@@ -148,9 +159,10 @@ impl Mutation {
         require_admin(ctx)?;
         let admitted = admission::admit(db(ctx)?, input.into()).await.gql()?;
         wake(ctx);
+        seen_everywhere(ctx, admitted.data_version).await;
         Ok(AdmissionResult {
+            created: admitted.created(),
             cohort: Cohort(admitted.cohort),
-            created: admitted.created,
             city_count: admitted.cities as i32,
             delivery_count: admitted.deliveries.min(i32::MAX as u64) as i32,
         })
@@ -164,10 +176,11 @@ impl Mutation {
         withdrawn_on: Date,
     ) -> Result<City> {
         require_admin(ctx)?;
-        let (city, _) = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0)
+        let (city, data_version) = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0)
             .await
             .gql()?;
         wake(ctx);
+        seen_everywhere(ctx, data_version).await;
         Ok(City(city))
     }
 

@@ -23,9 +23,9 @@ use super::etag;
 use super::metrics::Operation;
 use super::negotiation::{self, MediaType};
 use super::persisted::{PersistedQueries, PersistedQueryError};
-use super::version::DataVersions;
 use super::wire::{self, Incoming, WireRequest};
 use crate::access::Principal;
+use crate::data_version::DataVersions;
 use crate::graphql::error::{code, coded};
 use crate::graphql::{self, GnlcSchema};
 
@@ -62,18 +62,6 @@ impl Prepared {
         request
             .parsed_query()
             .is_ok_and(|document| cache::cacheable(document, operation_name.as_deref()))
-    }
-
-    /// Whether it runs a mutation (which may change the data version).
-    fn is_mutation(&mut self) -> bool {
-        let Prepared::Run(request) = self else {
-            return false;
-        };
-        let operation_name = request.operation_name.clone();
-        request.parsed_query().is_ok_and(|document| {
-            select_operation(document, operation_name.as_deref())
-                .is_ok_and(|(_, kind)| kind == OperationType::Mutation)
-        })
     }
 }
 
@@ -154,11 +142,7 @@ async fn serve(
                 (Some(_), Some(version)) => Some(version),
                 (Some(_), None) => service.versions.current().await,
             };
-            let mutation = prepared.is_mutation();
             let response = service.run(request, prepared, principal, deadline).await;
-            if mutation {
-                service.versions.catch_up().await;
-            }
             let (status, body) = encode(&response, media);
             let body = Bytes::from(body);
             let clean = status == StatusCode::OK && response.errors.is_empty();
@@ -197,9 +181,7 @@ async fn serve(
             // Named after preparing, which names each request's operation in turn.
             label(request, "batch");
             let mut body = b"[".to_vec();
-            let mut mutated = false;
-            for (i, mut prepared) in prepared.into_iter().enumerate() {
-                mutated |= prepared.is_mutation();
+            for (i, prepared) in prepared.into_iter().enumerate() {
                 let response = service
                     .run(request, prepared, principal.clone(), deadline)
                     .await;
@@ -209,9 +191,6 @@ async fn serve(
                 body.extend_from_slice(&encode(&response, media).1);
             }
             body.push(b']');
-            if mutated {
-                service.versions.catch_up().await;
-            }
             Ok(HttpResponse::Ok()
                 .insert_header((CONTENT_TYPE, media.content_type()))
                 .body(body))

@@ -13,5 +13,4 @@ pub mod metrics;
 pub mod negotiation;
 pub mod persisted;
 pub mod request_id;
-pub mod version;
 pub mod wire;

@@ -16,6 +16,7 @@
 //!   [`DataVersions::catch_up`]): whoever learns of a change from that answer finds it in
 //!   every process, each sent the same notification at the same moment.
 
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use crate::data_version::NOTIFY_CHANNEL;
+use super::NOTIFY_CHANNEL;
 
 /// How long a mutation's answer waits for the notification of its own change.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
@@ -82,12 +83,9 @@ impl DataVersions {
             // Doubled before each wait that follows a failure to listen.
             let mut pause = RECONNECT_PAUSE / 2;
             loop {
-                let mut listened = false;
-                let error = match versions.listen_once(&url, &mut listened).await {
-                    Ok(()) => ListenError::Lost,
-                    Err(error) => error,
-                };
-                versions.notified.send_replace(None);
+                let Err(error) = versions.listen_once(&url).await;
+                // It had listened if it knew the version: the next failure is a new one.
+                let listened = versions.notified.send_replace(None).is_some();
                 pause = if listened {
                     RECONNECT_PAUSE
                 } else {
@@ -103,26 +101,24 @@ impl DataVersions {
 
     /// Listens, reads the version (a change committed before `LISTEN` is in that read, one
     /// after it is notified), then follows the notifications until the connection fails.
-    /// Returns when the connection is lost; `listened` tells whether it got that far.
-    async fn listen_once(&self, url: &str, listened: &mut bool) -> Result<(), ListenError> {
+    async fn listen_once(&self, url: &str) -> Result<Infallible, ListenError> {
         let mut listener = PgListener::connect(url).await?;
         // A lost connection ends this round: the next one listens and reads afresh.
         listener.eager_reconnect(false);
         listener.listen(NOTIFY_CHANNEL).await?;
-        let version = crate::data_version::current(&self.db).await?;
+        let version = super::current(&self.db).await?;
         self.notified.send_replace(Some(version));
-        *listened = true;
         tracing::debug!(version, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
             let version = match notification.payload().parse::<i64>() {
                 Ok(version) => version,
-                Err(_) => crate::data_version::current(&self.db).await?,
+                Err(_) => super::current(&self.db).await?,
             };
             self.notified.send_modify(|known| {
                 *known = Some(known.map_or(version, |known| known.max(version)));
             });
         }
-        Ok(())
+        Err(ListenError::Lost)
     }
 
     /// The data version as of a read started after this call, or as notified; `None` if it
@@ -134,19 +130,14 @@ impl DataVersions {
         self.read().await
     }
 
-    /// After a mutation: while notifications are followed, waits (a bounded time) until
-    /// this process has been notified of every change committed so far, so that the next
-    /// request, here or in another process, sees them.
-    pub async fn catch_up(self: &Arc<Self>) {
-        if self.notified.borrow().is_none() {
-            return;
-        }
-        let Some(committed) = self.read().await else {
-            return;
-        };
+    /// After a change committed at version `committed`: while notifications are followed,
+    /// waits (a bounded time) until this process has been notified of it, so that the next
+    /// request, here or in another process, sees it. Answer the change's request after this.
+    pub async fn catch_up(&self, committed: i64) {
         let mut notified = self.notified.subscribe();
         let caught_up = tokio::time::timeout(
             CATCH_UP_LIMIT,
+            // Not following notifications: requests read the version, nothing to wait for.
             notified.wait_for(|known| known.is_none_or(|known| known >= committed)),
         )
         .await;
@@ -183,7 +174,7 @@ impl DataVersions {
     async fn drive(self: Arc<Self>) {
         loop {
             let read = self.lock().started;
-            let version = match crate::data_version::current(&self.db).await {
+            let version = match super::current(&self.db).await {
                 Ok(version) => Some(version),
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the data version; answering uncached");
