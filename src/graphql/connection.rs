@@ -4,14 +4,18 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, ObjectType, OutputType, Result};
 use sea_orm::Condition;
 
-use super::{ResultExt, db, int};
+use super::{ResultExt, city_db, db, int};
 use crate::membership;
 use crate::pagination::{Page, encode_cursor};
 
 /// What `totalCount` counts: the whole filtered list, whatever page was asked for.
 /// Counted only when a client selects the field.
 pub enum TotalCount {
-    Cities(Condition),
+    /// Cities, on city search's pool when `searching` (see `super::city_db`).
+    Cities {
+        condition: Condition,
+        searching: bool,
+    },
     Countries(Condition),
 }
 
@@ -19,10 +23,12 @@ pub enum TotalCount {
 impl TotalCount {
     /// How many items the list holds across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
-        let db = db(ctx)?;
         let count = match self {
-            TotalCount::Cities(c) => membership::count_cities(db, c.clone()).await,
-            TotalCount::Countries(c) => membership::count_countries(db, c.clone()).await,
+            TotalCount::Cities {
+                condition,
+                searching,
+            } => membership::count_cities(city_db(ctx, *searching)?, condition.clone()).await,
+            TotalCount::Countries(c) => membership::count_countries(db(ctx)?, c.clone()).await,
         };
         count.map(int).gql()
     }

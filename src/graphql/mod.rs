@@ -125,8 +125,17 @@ fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
 /// [`crate::database::connect_custom_plans`]).
 pub struct SearchDatabase(pub DatabaseConnection);
 
-fn search_db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
-    context_data::<SearchDatabase>(ctx).map(|search| &search.0)
+/// The pool the statements of a city list run on (its page and its count): city search's
+/// when the list is searched.
+fn city_db<'a>(
+    ctx: &Context<'a>,
+    searching: bool,
+) -> async_graphql::Result<&'a DatabaseConnection> {
+    if searching {
+        context_data::<SearchDatabase>(ctx).map(|search| &search.0)
+    } else {
+        db(ctx)
+    }
 }
 
 fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {

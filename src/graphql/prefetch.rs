@@ -6,7 +6,6 @@
 //! cache. Without this, batching would rest on the DataLoader's 1 ms timer alone, and a
 //! busy server could split a batch into several statements.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -18,6 +17,7 @@ use super::loaders::{
     CitiesOfCohort, CitiesOfCountry, CityCountOfRegion, CohortId, CountriesOfRegion, CountryId,
     Loaders, RegionId,
 };
+use crate::membership::Membership;
 
 type Prefetch<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
@@ -49,11 +49,19 @@ pub fn regions<'a>(
                 .load_many(rows.iter().map(|r| CountriesOfRegion(r.id)))
                 .await
                 .gql()?;
-            let all: Vec<country::Model> = groups.values().flatten().cloned().collect();
-            countries(loader, look.field("countries"), all).await?;
+            let countries_of: Vec<(i32, Vec<i32>)> = groups
+                .iter()
+                .map(|(region, countries)| (region.0, countries.iter().map(|c| c.id).collect()))
+                .collect();
+            countries(
+                loader,
+                look.field("countries"),
+                groups.into_values().flatten().collect(),
+            )
+            .await?;
             // With every city of the regions' countries loaded, their counts need no query.
             if selects(&look, &["cityCount"]) && selects_cities(&look.field("countries")) {
-                count_cities(loader, &groups).await?;
+                count_cities(loader, countries_of).await?;
                 counted = true;
             }
         }
@@ -72,23 +80,21 @@ fn selects_cities(look: &Lookahead<'_>) -> bool {
     look.exists() && selects(look, &["cities", "cityCount"])
 }
 
-/// Feeds each region's count of current member cities from its countries' loaded cities.
-async fn count_cities(
-    loader: &Loaders,
-    groups: &HashMap<CountriesOfRegion, Vec<country::Model>>,
-) -> Result<()> {
-    let mut counts = Vec::with_capacity(groups.len());
-    for (region, countries) in groups {
+/// Feeds each region's count of current member cities from the loaded cities of its
+/// countries (`(region id, its country ids)`).
+async fn count_cities(loader: &Loaders, countries_of: Vec<(i32, Vec<i32>)>) -> Result<()> {
+    let mut counts = Vec::with_capacity(countries_of.len());
+    for (region, countries) in countries_of {
         let cities = loader
-            .load_many(countries.iter().map(|c| CitiesOfCountry(c.id)))
+            .load_many(countries.into_iter().map(CitiesOfCountry))
             .await
             .gql()?;
         let members = cities
             .values()
             .flatten()
-            .filter(|city| city.withdrawn_on.is_none())
+            .filter(|city| Membership::Current.includes(city))
             .count();
-        counts.push((CityCountOfRegion(region.0), members as u64));
+        counts.push((CityCountOfRegion(region), members as u64));
     }
     loader.feed_many(counts).await;
     Ok(())

@@ -9,7 +9,7 @@ use super::country::Country;
 use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
-use super::{ResultExt, db, loader, prefetch, search_db};
+use super::{ResultExt, city_db, db, loader, prefetch};
 use crate::membership::{self, CityFilter, Membership};
 use crate::pagination::PageRequest;
 use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
@@ -121,11 +121,8 @@ impl Query {
             search,
         };
         let condition = membership::city_condition(db, &filter).await.gql()?;
-        let pages = match &filter.search {
-            Some(_) => search_db(ctx)?,
-            None => db,
-        };
-        let page = membership::cities_page(pages, condition.clone(), &window)
+        let searching = filter.search.is_some();
+        let page = membership::cities_page(city_db(ctx, searching)?, condition.clone(), &window)
             .await
             .gql()?;
         for nodes in prefetch::connection_nodes(&ctx.look_ahead()) {
@@ -135,7 +132,10 @@ impl Query {
             page,
             |c| c.slug.clone(),
             City,
-            TotalCount::Cities(condition),
+            TotalCount::Cities {
+                condition,
+                searching,
+            },
         ))
     }
 
