@@ -70,7 +70,11 @@ async fn open(
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
-        .min_connections(u32::from(plans == Plans::Cached))
+        // Search's pool opens its connections when a search needs them.
+        .min_connections(match plans {
+            Plans::Cached => 1,
+            Plans::Custom => 0,
+        })
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
