@@ -21,12 +21,23 @@ pub mod defaults {
     /// GraphiQL's introspection query nests 15 levels deep (`ofType` in `ofType`); the
     /// README's whole tree 5.
     pub const MAX_QUERY_DEPTH: usize = 20;
-    /// GraphiQL's introspection query costs about 215 (one per field selected); the README's
-    /// whole tree 20.
+    /// GraphiQL's introspection query selects about 215 fields (through its fragments); the
+    /// README's whole tree 20.
     pub const MAX_QUERY_COMPLEXITY: usize = 500;
+    /// The most values a query's answer could hold, by the cost model: GraphiQL's
+    /// introspection query costs about 3,600, the README's whole tree about 1,400, a page
+    /// of 100 cities with their country and cohort about 600.
+    pub const MAX_QUERY_COST: u64 = 50_000;
+    /// The most values one answer may hold, counted while it is built: twice the cost limit
+    /// (a few MB of memory at most).
+    pub const MAX_RESPONSE_VALUES: u64 = 100_000;
+    /// The most values the requests running at once may hold, by their costs: a request
+    /// waits (within its time limit) until its cost fits.
+    pub const MAX_VALUES_IN_FLIGHT: u64 = 200_000;
     pub const REQUEST_TIME_LIMIT_MS: u64 = 10_000;
     pub const MAX_BATCH_SIZE: usize = 10;
-    pub const PERSISTED_QUERIES: usize = 1_000;
+    /// 4 MiB of automatic persisted queries: thousands of real queries.
+    pub const PERSISTED_QUERY_BYTES: usize = 4 * 1024 * 1024;
     pub const CACHE_CONTROL: &str = "public, max-age=60";
     /// 16 MiB of cached answers: the whole network's nested tree is about 20 KiB.
     pub const RESPONSE_CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -216,9 +227,25 @@ pub struct HttpSettings {
     /// Deepest selection nesting accepted in a query.
     #[arg(long, env = "GNLC_MAX_QUERY_DEPTH", default_value_t = defaults::MAX_QUERY_DEPTH, global = true)]
     pub max_query_depth: usize,
-    /// Highest complexity (one per field selected) accepted in a query.
+    /// Most fields (and fragment spreads) an operation or a fragment selects, counted
+    /// through its fragments; a document may select four times as many in all.
     #[arg(long, env = "GNLC_MAX_QUERY_COMPLEXITY", default_value_t = defaults::MAX_QUERY_COMPLEXITY, global = true)]
     pub max_query_complexity: usize,
+    /// Highest cost accepted: the most values a query's answer could hold, each list
+    /// multiplying what it selects by its length.
+    #[arg(long, env = "GNLC_MAX_QUERY_COST", default_value_t = defaults::MAX_QUERY_COST,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_query_cost: u64,
+    /// Most values one answer may hold, counted while it is built (`RESPONSE_TOO_LARGE`
+    /// beyond).
+    #[arg(long, env = "GNLC_MAX_RESPONSE_VALUES", default_value_t = defaults::MAX_RESPONSE_VALUES,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_response_values: u64,
+    /// Most values the requests running at once may hold, by their costs; a request waits
+    /// within its time limit until its cost fits.
+    #[arg(long, env = "GNLC_MAX_VALUES_IN_FLIGHT", default_value_t = defaults::MAX_VALUES_IN_FLIGHT,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_values_in_flight: u64,
     /// Time limit for one HTTP request's GraphQL work, in milliseconds.
     #[arg(long, env = "GNLC_REQUEST_TIME_LIMIT_MS", default_value_t = defaults::REQUEST_TIME_LIMIT_MS,
           value_parser = clap::value_parser!(u64).range(1..), global = true)]
@@ -226,9 +253,10 @@ pub struct HttpSettings {
     /// Most operations in one batched request (a JSON array); 0 refuses batches.
     #[arg(long, env = "GNLC_MAX_BATCH_SIZE", default_value_t = defaults::MAX_BATCH_SIZE, global = true)]
     pub max_batch_size: usize,
-    /// Most automatic persisted queries remembered (the oldest are forgotten first).
-    #[arg(long, env = "GNLC_PERSISTED_QUERIES", default_value_t = defaults::PERSISTED_QUERIES, global = true)]
-    pub persisted_queries: usize,
+    /// Bytes of automatic persisted queries remembered (the oldest forgotten first); 0
+    /// remembers none.
+    #[arg(long = "persisted-queries", env = "GNLC_PERSISTED_QUERIES", default_value_t = defaults::PERSISTED_QUERY_BYTES, global = true)]
+    pub persisted_query_bytes: usize,
     /// `Cache-Control` of successful GET responses.
     #[arg(long, env = "GNLC_CACHE_CONTROL", default_value = defaults::CACHE_CONTROL, global = true)]
     pub cache_control: String,
@@ -272,9 +300,12 @@ pub struct Http {
     pub max_body_bytes: usize,
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
+    pub max_query_cost: u64,
+    pub max_response_values: u64,
+    pub max_values_in_flight: u64,
     pub request_time_limit: Duration,
     pub max_batch_size: usize,
-    pub persisted_queries: usize,
+    pub persisted_query_bytes: usize,
     pub cache_control: String,
     pub response_cache_bytes: usize,
     pub data_version_notifications: bool,
@@ -288,9 +319,12 @@ impl Default for Http {
             max_body_bytes: defaults::MAX_BODY_BYTES,
             max_query_depth: defaults::MAX_QUERY_DEPTH,
             max_query_complexity: defaults::MAX_QUERY_COMPLEXITY,
+            max_query_cost: defaults::MAX_QUERY_COST,
+            max_response_values: defaults::MAX_RESPONSE_VALUES,
+            max_values_in_flight: defaults::MAX_VALUES_IN_FLIGHT,
             request_time_limit: Duration::from_millis(defaults::REQUEST_TIME_LIMIT_MS),
             max_batch_size: defaults::MAX_BATCH_SIZE,
-            persisted_queries: defaults::PERSISTED_QUERIES,
+            persisted_query_bytes: defaults::PERSISTED_QUERY_BYTES,
             cache_control: defaults::CACHE_CONTROL.to_owned(),
             response_cache_bytes: defaults::RESPONSE_CACHE_BYTES,
             data_version_notifications: true,
@@ -306,9 +340,12 @@ impl From<&HttpSettings> for Http {
             max_body_bytes: http.max_body_bytes,
             max_query_depth: http.max_query_depth,
             max_query_complexity: http.max_query_complexity,
+            max_query_cost: http.max_query_cost,
+            max_response_values: http.max_response_values,
+            max_values_in_flight: http.max_values_in_flight,
             request_time_limit: Duration::from_millis(http.request_time_limit_ms),
             max_batch_size: http.max_batch_size,
-            persisted_queries: http.persisted_queries,
+            persisted_query_bytes: http.persisted_query_bytes,
             cache_control: http.cache_control.clone(),
             response_cache_bytes: http.response_cache_bytes,
             data_version_notifications: http.data_version_notifications,

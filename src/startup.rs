@@ -14,7 +14,10 @@ use crate::config::Settings;
 use crate::data_version::DataVersions;
 use crate::database::{self, StatementCounter};
 use crate::graphql;
+use crate::graphql::cost::CostModel;
+use crate::graphql::list_sizes::KnownListSizes;
 use crate::http::cache::ResponseCache;
+use crate::http::executor::Executor;
 use crate::http::graphiql::Assets;
 use crate::http::graphql::GraphQLService;
 use crate::http::metrics::{Metrics, Operation};
@@ -29,6 +32,8 @@ pub enum StartupError {
     Database(#[source] DbErr),
     #[error("cannot apply migrations")]
     Migration(#[source] DbErr),
+    #[error("cannot start the GraphQL executor's threads")]
+    Executor(#[source] std::io::Error),
     #[error("cannot start the delivery worker")]
     Worker(#[source] WorkerError),
     #[error("invalid CORS setting")]
@@ -87,14 +92,23 @@ impl Application {
         if http.response_cache_bytes > 0 && http.data_version_notifications {
             versions.listen(&settings.database_url).await;
         }
+        let limits = graphql::Limits {
+            depth: http.max_query_depth,
+            complexity: http.max_query_complexity,
+            cost: http.max_query_cost,
+            response_values: http.max_response_values,
+        };
+        let list_sizes = KnownListSizes::new(db.clone(), versions.clone())
+            .await
+            .map_err(StartupError::Database)?;
+        let threads = std::thread::available_parallelism().map_or(2, usize::from);
+        let executor =
+            Executor::new(threads, http.max_values_in_flight).map_err(StartupError::Executor)?;
         let schema = graphql::build_schema(
             db.clone(),
             graphql::SearchDatabase(search_db),
             versions.clone(),
-            graphql::Limits {
-                depth: http.max_query_depth,
-                complexity: http.max_query_complexity,
-            },
+            limits,
             settings.webhooks.clone(),
             wakeup.clone(),
         );
@@ -114,13 +128,17 @@ impl Application {
         let service = web::Data::new(GraphQLService {
             schema,
             db: db.clone(),
-            persisted: PersistedQueries::new(http.persisted_queries),
+            persisted: PersistedQueries::new(http.persisted_query_bytes),
             max_body_bytes: http.max_body_bytes,
             max_batch_size: http.max_batch_size,
             time_limit: http.request_time_limit,
             cache_control: http.cache_control.clone(),
             cache: ResponseCache::new(http.response_cache_bytes),
             versions,
+            cost_model: CostModel::new(&graphql::sdl()),
+            list_sizes,
+            limits,
+            executor,
         });
         let database = web::Data::new(db.clone());
         let metrics = web::Data::new(Metrics::new(statements.clone()));

@@ -17,6 +17,7 @@
 //!   every process, each sent the same notification at the same moment.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -58,7 +59,12 @@ pub struct DataVersions {
     done: watch::Sender<Done>,
     /// The version notifications keep up to date, while the listening connection is up.
     notified: watch::Sender<Option<i64>>,
+    /// The highest version this process has seen: read, notified or committed by itself
+    /// ([`NONE_SEEN`] before any).
+    seen: AtomicI64,
 }
+
+const NONE_SEEN: i64 = i64::MIN;
 
 impl DataVersions {
     pub fn new(db: DatabaseConnection) -> Arc<Self> {
@@ -67,6 +73,7 @@ impl DataVersions {
             state: Mutex::new(State::default()),
             done: watch::Sender::new(Done::default()),
             notified: watch::Sender::new(None),
+            seen: AtomicI64::new(NONE_SEEN),
         })
     }
 
@@ -107,6 +114,7 @@ impl DataVersions {
         listener.eager_reconnect(false);
         listener.listen(NOTIFY_CHANNEL).await?;
         let version = super::current(&self.db).await?;
+        self.saw(version);
         self.notified.send_replace(Some(version));
         tracing::debug!(version, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
@@ -114,6 +122,7 @@ impl DataVersions {
                 Ok(version) => version,
                 Err(_) => super::current(&self.db).await?,
             };
+            self.saw(version);
             self.notified.send_modify(|known| {
                 *known = Some(known.map_or(version, |known| known.max(version)));
             });
@@ -134,6 +143,7 @@ impl DataVersions {
     /// waits (a bounded time) until this process has been notified of it, so that the next
     /// request, here or in another process, sees it. Answer the change's request after this.
     pub async fn catch_up(&self, committed: i64) {
+        self.saw(committed);
         let mut notified = self.notified.subscribe();
         let caught_up = tokio::time::timeout(
             CATCH_UP_LIMIT,
@@ -147,6 +157,16 @@ impl DataVersions {
                 "no notification of a committed change within {CATCH_UP_LIMIT:?}"
             );
         }
+    }
+
+    /// The highest version this process has seen so far (read, notified, or committed by
+    /// itself), without reading it: `None` before any.
+    pub fn known(&self) -> Option<i64> {
+        Some(self.seen.load(Ordering::Acquire)).filter(|&version| version != NONE_SEEN)
+    }
+
+    fn saw(&self, version: i64) {
+        self.seen.fetch_max(version, Ordering::AcqRel);
     }
 
     /// A read of the version started after this call, shared with the requests waiting
@@ -175,7 +195,10 @@ impl DataVersions {
         loop {
             let read = self.lock().started;
             let version = match super::current(&self.db).await {
-                Ok(version) => Some(version),
+                Ok(version) => {
+                    self.saw(version);
+                    Some(version)
+                }
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the data version; answering uncached");
                     None

@@ -63,7 +63,9 @@ impl Cohort {
             .load_one(CitiesOfCohort(self.0.id))
             .await
             .gql()?;
-        Ok(members(cities, membership))
+        let cities = members(cities, membership);
+        super::budget::charge(ctx, cities.len())?;
+        Ok(cities)
     }
 
     /// Number of admitted cities this service holds.

@@ -52,7 +52,9 @@ impl Country {
             .load_one(CitiesOfCountry(self.0.id))
             .await
             .gql()?;
-        Ok(members(cities, membership))
+        let cities = members(cities, membership);
+        super::budget::charge(ctx, cities.len())?;
+        Ok(cities)
     }
 
     /// Number of member cities in the country.

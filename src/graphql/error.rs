@@ -30,6 +30,8 @@ pub mod code {
     pub const OPERATION_RESOLUTION_FAILURE: &str = "OPERATION_RESOLUTION_FAILURE";
     /// An automatic persisted query's hash the server does not know (yet).
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// The answer would hold more values than one answer may (`--max-response-values`).
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
     /// The request took longer than the server's time limit.
     pub const TIMEOUT: &str = "TIMEOUT";
     /// The HTTP request is not a GraphQL-over-HTTP request gnlc can read.

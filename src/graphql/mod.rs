@@ -1,12 +1,15 @@
 //! The GraphQL schema: one module per type, DataLoaders against N+1, and error codes.
 
 mod access;
+pub mod budget;
 mod city;
 mod cohort;
 mod connection;
+pub mod cost;
 mod country;
 pub mod error;
 mod field_order;
+pub mod list_sizes;
 pub mod loaders;
 mod mutation;
 mod network;
@@ -32,12 +35,17 @@ pub use query::Query;
 
 pub type GnlcSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The most a query may ask for: past either, it is refused before it runs
-/// (`QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`).
+/// The most a query may ask for: past the depth, the complexity or the cost, it is refused
+/// before it runs (`QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`); past the response values, it
+/// is stopped while it runs (`RESPONSE_TOO_LARGE`).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub depth: usize,
     pub complexity: usize,
+    /// The most values a query's answer could hold, by the cost model.
+    pub cost: u64,
+    /// The most values one answer may hold, counted while it is built.
+    pub response_values: u64,
 }
 
 /// Builds the schema. The database, the data version the response cache knows, the
@@ -63,12 +71,32 @@ pub fn build_schema(
 }
 
 /// Executes a request (with its per-request data, see [`request_data`]): gives
-/// async-graphql's own errors their codes and puts the fields in query order.
-pub async fn execute(schema: &GnlcSchema, mut request: async_graphql::Request) -> Response {
+/// async-graphql's own errors their codes and puts the fields in query order. Once the
+/// answer exceeds its budget, execution stops and the answer is `RESPONSE_TOO_LARGE`
+/// alone.
+pub async fn execute(
+    schema: &GnlcSchema,
+    mut request: async_graphql::Request,
+    budget: &budget::ResponseBudget,
+) -> Response {
     let operation_name = request.operation_name.clone();
     // Kept for the ordering; the schema takes the parsed document from the request.
     let document = request.parsed_query().ok().cloned();
-    let mut response = schema.execute(request).await;
+    let mut response = tokio::select! {
+        biased;
+        () = budget.exceeded() => None,
+        response = schema.execute(request) => Some(response),
+    };
+    // Exceeded on the way to an answer that then completed: what it holds is partial.
+    if budget.is_exceeded() {
+        response = None;
+    }
+    let Some(mut response) = response else {
+        return Response::from_errors(vec![error::coded(
+            budget.message(),
+            error::code::RESPONSE_TOO_LARGE,
+        )]);
+    };
     error::assign_codes(&mut response, document.is_some());
     if let Some(document) = &document {
         field_order::reorder(&mut response.data, document, operation_name.as_deref());
@@ -111,10 +139,12 @@ pub fn request_data(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     principal: Principal,
+    budget: Arc<budget::ResponseBudget>,
 ) -> async_graphql::Request {
     request
         .data(principal)
         .data(loaders::per_request(db.clone()))
+        .data(budget)
 }
 
 fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {

@@ -2,6 +2,7 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
 use super::access::require_token;
+use super::budget::charge;
 use super::city::{City, NearbyCity};
 use super::cohort::Cohort;
 use super::connection::{TotalCount, connection};
@@ -21,6 +22,7 @@ impl Query {
     /// UNESCO's five regions, by name.
     async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let regions = membership::regions(db(ctx)?).await.gql()?;
+        charge(ctx, regions.len())?;
         prefetch::regions(loader(ctx)?, ctx.look_ahead(), regions.clone()).await?;
         Ok(regions.into_iter().map(Region).collect())
     }
@@ -62,6 +64,7 @@ impl Query {
         let page = membership::countries_page(db, condition.clone(), &window)
             .await
             .gql()?;
+        charge(ctx, page.rows.len())?;
         for nodes in prefetch::connection_nodes(&ctx.look_ahead()) {
             prefetch::countries(loader(ctx)?, nodes, page.rows.clone()).await?;
         }
@@ -125,6 +128,7 @@ impl Query {
         let page = membership::cities_page(city_db(ctx, searching)?, condition.clone(), &window)
             .await
             .gql()?;
+        charge(ctx, page.rows.len())?;
         for nodes in prefetch::connection_nodes(&ctx.look_ahead()) {
             prefetch::cities(loader(ctx)?, nodes, page.rows.clone()).await?;
         }
@@ -170,6 +174,7 @@ impl Query {
             membership::cities_near(db(ctx)?, latitude, longitude, radius_km, limit.gql()?)
                 .await
                 .gql()?;
+        charge(ctx, nearby.len())?;
         let cities = nearby.iter().map(|n| n.city.clone()).collect();
         prefetch::cities(loader(ctx)?, ctx.look_ahead().field("city"), cities).await?;
         Ok(nearby
@@ -184,6 +189,7 @@ impl Query {
     /// The network's intakes, oldest first.
     async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<Cohort>> {
         let cohorts = membership::cohorts(db(ctx)?).await.gql()?;
+        charge(ctx, cohorts.len())?;
         prefetch::cohorts(loader(ctx)?, ctx.look_ahead(), cohorts.clone()).await?;
         Ok(cohorts.into_iter().map(Cohort).collect())
     }
@@ -203,12 +209,9 @@ impl Query {
     /// Your webhook endpoints (an admin sees every partner's). Needs a token.
     async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
         let principal = require_token(ctx)?;
-        Ok(endpoints::list(db(ctx)?, principal)
-            .await
-            .gql()?
-            .into_iter()
-            .map(WebhookEndpoint)
-            .collect())
+        let endpoints = endpoints::list(db(ctx)?, principal).await.gql()?;
+        charge(ctx, endpoints.len())?;
+        Ok(endpoints.into_iter().map(WebhookEndpoint).collect())
     }
 
     /// One of your webhook endpoints by id; null when there is none you may see.
@@ -277,6 +280,7 @@ impl Query {
         let page = endpoints::events(db(ctx)?, principal, &types.unwrap_or_default(), window)
             .await
             .gql()?;
+        charge(ctx, page.rows.len())?;
         Ok(connection(page, |e| e.id.to_string(), Event, EmptyFields))
     }
 

@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::region;
 
+use super::budget::charge;
 use super::country::Country;
 use super::loaders::{CityCountOfRegion, CountriesOfRegion};
 use super::{ResultExt, int, loader};
@@ -29,12 +30,10 @@ impl Region {
         let countries = loader(ctx)?
             .load_one(CountriesOfRegion(self.0.id))
             .await
-            .gql()?;
-        Ok(countries
-            .unwrap_or_default()
-            .into_iter()
-            .map(Country)
-            .collect())
+            .gql()?
+            .unwrap_or_default();
+        charge(ctx, countries.len())?;
+        Ok(countries.into_iter().map(Country).collect())
     }
 
     /// Number of member countries in the region.

@@ -137,6 +137,7 @@ pub async fn deliveries(
     let page = endpoints::deliveries(db(ctx)?, principal, &filter, window)
         .await
         .gql()?;
+    super::budget::charge(ctx, page.rows.len())?;
     Ok(connection(
         page,
         |d| d.id.to_string(),
@@ -244,12 +245,10 @@ impl Delivery {
         let attempts = loader(ctx)?
             .load_one(AttemptsOfDelivery(self.0.id))
             .await
-            .gql()?;
-        Ok(attempts
-            .unwrap_or_default()
-            .into_iter()
-            .map(DeliveryAttempt)
-            .collect())
+            .gql()?
+            .unwrap_or_default();
+        super::budget::charge(ctx, attempts.len())?;
+        Ok(attempts.into_iter().map(DeliveryAttempt).collect())
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Cached {
     pub body: Bytes,
     pub etag: String,
     pub label: String,
+    /// The query's cost, for the answer's header.
+    pub cost: u64,
 }
 
 impl Cached {
@@ -290,6 +292,7 @@ mod tests {
             body: Bytes::from_static(b"0123456789"),
             etag: String::new(),
             label: String::new(),
+            cost: 1,
         };
         cache.insert("a".repeat(10), entry(1));
         cache.insert("b".repeat(10), entry(2));

@@ -20,14 +20,18 @@ use tokio::time::Instant;
 use super::cache::{self, Cached, ResponseCache};
 use super::error::HttpError;
 use super::etag;
+use super::executor::Executor;
 use super::metrics::Operation;
 use super::negotiation::{self, MediaType};
-use super::persisted::{PersistedQueries, PersistedQueryError};
+use super::persisted::{PersistedQueries, PersistedQueryError, Resolved};
 use super::wire::{self, Incoming, WireRequest};
 use crate::access::Principal;
 use crate::data_version::DataVersions;
+use crate::graphql::budget::ResponseBudget;
+use crate::graphql::cost::{self, CostModel, Refusal};
 use crate::graphql::error::{code, coded};
-use crate::graphql::{self, GnlcSchema};
+use crate::graphql::list_sizes::KnownListSizes;
+use crate::graphql::{self, GnlcSchema, Limits};
 
 /// What `/graphql` needs: the schema, the database, and the HTTP settings it applies.
 pub struct GraphQLService {
@@ -42,6 +46,12 @@ pub struct GraphQLService {
     pub cache: Option<ResponseCache>,
     /// The data version the cache keys on.
     pub versions: Arc<DataVersions>,
+    /// What a query may cost, and the lengths of the data's lists it is costed with.
+    pub cost_model: CostModel,
+    pub list_sizes: KnownListSizes,
+    pub limits: Limits,
+    /// Where GraphQL work runs, off the threads that answer connections.
+    pub executor: Executor,
 }
 
 /// A request ready to run, or already answered (an unknown persisted query, an operation
@@ -51,18 +61,23 @@ enum Prepared {
     Answer(async_graphql::Response),
 }
 
-impl Prepared {
-    /// Whether its answer may be cached: a parsed query (not a mutation) that selects no
-    /// token-only field.
-    fn cacheable(&mut self) -> bool {
-        let Prepared::Run(request) = self else {
-            return false;
-        };
-        let operation_name = request.operation_name.clone();
-        request
-            .parsed_query()
-            .is_ok_and(|document| cache::cacheable(document, operation_name.as_deref()))
-    }
+/// One request's GraphQL work, done on the executor: what the HTTP layer needs of it.
+struct Ran {
+    /// The operation's name (for the log line and the metrics), once known.
+    operation: Option<String>,
+    outcome: Result<Encoded, HttpError>,
+}
+
+/// An answer, encoded in the negotiated media type.
+struct Encoded {
+    status: StatusCode,
+    body: Bytes,
+    /// No errors: its `ETag` may be given, and it may be cached.
+    clean: bool,
+    /// A parsed query that selects no token-only field (see [`cache::cacheable`]).
+    cacheable: bool,
+    /// What the cost model found it costs (before it ran).
+    cost: Option<u64>,
 }
 
 pub async fn endpoint(
@@ -86,7 +101,7 @@ fn header(headers: &HeaderMap, name: actix_web::http::header::HeaderName) -> Opt
 async fn serve(
     request: &HttpRequest,
     payload: web::Payload,
-    service: &GraphQLService,
+    service: &web::Data<GraphQLService>,
     media: Option<MediaType>,
 ) -> Result<HttpResponse, HttpError> {
     let media = media.ok_or(HttpError::NotAcceptable)?;
@@ -104,98 +119,121 @@ async fn serve(
     let deadline = Instant::now() + service.time_limit;
     match incoming {
         Incoming::Single(wire) => {
-            let wire = match service.resolve_persisted(request, wire)? {
-                Ok(wire) => wire,
-                Err(answer) => {
-                    let (status, body) = encode(&answer, media);
-                    return Ok(service.respond(request, media, status, body.into(), None, is_get));
-                }
-            };
-            // The cache is looked up before the document is parsed: an answer is only
-            // ever kept for a cacheable query, so finding one under the key is enough.
-            let mut slot = service.cache_key(request, &principal, media, &wire);
-            // Read before the query runs (if it does), so an answer is never newer than
-            // the version it is kept at.
-            let mut version = None;
-            if let (Some(cache), Some(key)) = (&service.cache, &slot)
-                && let Some(cached) = cache.get(key)
-            {
-                version = service.versions.current().await;
-                if version == Some(cached.version) {
-                    label(request, &cached.label);
-                    return Ok(service.respond(
-                        request,
-                        media,
-                        StatusCode::OK,
-                        cached.body.clone(),
-                        Some(&cached.etag),
-                        is_get,
-                    ));
-                }
-            }
-            let mut prepared = service.prepare(request, wire, is_get)?;
-            if !prepared.cacheable() {
-                slot = None;
-            }
-            let version = match (&slot, version) {
-                (None, _) => None,
-                (Some(_), Some(version)) => Some(version),
-                (Some(_), None) => service.versions.current().await,
-            };
-            let response = service.run(request, prepared, principal, deadline).await;
-            let (status, body) = encode(&response, media);
-            let body = Bytes::from(body);
-            let clean = status == StatusCode::OK && response.errors.is_empty();
-            let tag = (clean && (is_get || version.is_some()))
-                .then(|| etag::tag(media.content_type(), &body));
-            if let (Some(cache), Some(key), Some(version), Some(tag)) =
-                (&service.cache, slot, version, &tag)
-            {
-                let label = request
-                    .extensions()
-                    .get::<Operation>()
-                    .map(|operation| operation.0.clone())
-                    .unwrap_or_default();
-                cache.insert(
-                    key,
-                    Cached {
-                        version,
-                        body: body.clone(),
-                        etag: tag.clone(),
-                        label,
-                    },
-                );
-            }
-            Ok(service.respond(request, media, status, body, tag.as_deref(), is_get))
+            serve_one(request, service, wire, principal, media, is_get, deadline).await
         }
         Incoming::Batch(wires) => {
-            let prepared: Vec<Prepared> = wires
+            let resolved: Vec<_> = wires
                 .into_iter()
-                .map(|wire| {
-                    Ok(match service.resolve_persisted(request, wire)? {
-                        Ok(wire) => service.prepare(request, wire, false)?,
-                        Err(answer) => Prepared::Answer(answer),
-                    })
-                })
+                .map(|wire| service.resolve_persisted(request, wire))
                 .collect::<Result<_, HttpError>>()?;
-            // Named after preparing, which names each request's operation in turn.
-            label(request, "batch");
             let mut body = b"[".to_vec();
-            for (i, prepared) in prepared.into_iter().enumerate() {
-                let response = service
-                    .run(request, prepared, principal.clone(), deadline)
-                    .await;
+            for (i, resolved) in resolved.into_iter().enumerate() {
                 if i > 0 {
                     body.push(b',');
                 }
-                body.extend_from_slice(&encode(&response, media).1);
+                let encoded = match resolved {
+                    Ok((wire, remember_as)) => {
+                        let ran = GraphQLService::run(
+                            service,
+                            request,
+                            wire,
+                            remember_as,
+                            principal.clone(),
+                            media,
+                            false,
+                            deadline,
+                        )
+                        .await;
+                        ran.outcome?
+                    }
+                    Err(answer) => encode(&answer, media, None),
+                };
+                body.extend_from_slice(&encoded.body);
             }
             body.push(b']');
+            // Named after running, which names each request's operation in turn.
+            label(request, "batch");
             Ok(HttpResponse::Ok()
                 .insert_header((CONTENT_TYPE, media.content_type()))
                 .body(body))
         }
     }
+}
+
+async fn serve_one(
+    request: &HttpRequest,
+    service: &web::Data<GraphQLService>,
+    wire: WireRequest,
+    principal: Principal,
+    media: MediaType,
+    is_get: bool,
+    deadline: Instant,
+) -> Result<HttpResponse, HttpError> {
+    let (wire, remember_as) = match service.resolve_persisted(request, wire)? {
+        Ok(resolved) => resolved,
+        Err(answer) => {
+            let encoded = encode(&answer, media, None);
+            return Ok(service.respond(request, media, &encoded, None, is_get));
+        }
+    };
+    // The cache is looked up before the document is parsed: an answer is only ever kept
+    // for a cacheable query, so finding one under the key is enough.
+    let slot = service.cache_key(request, &principal, media, &wire);
+    // Read before the query runs (if it does), so an answer is never newer than the
+    // version it is kept at.
+    let mut version = None;
+    if let (Some(cache), Some(key)) = (&service.cache, &slot) {
+        if let Some(cached) = cache.get(key) {
+            version = service.versions.current().await;
+            if version == Some(cached.version) {
+                label(request, &cached.label);
+                let encoded = Encoded {
+                    status: StatusCode::OK,
+                    body: cached.body.clone(),
+                    clean: true,
+                    cacheable: true,
+                    cost: Some(cached.cost),
+                };
+                return Ok(service.respond(request, media, &encoded, Some(&cached.etag), is_get));
+            }
+        } else {
+            version = service.versions.current().await;
+        }
+    }
+    let ran = GraphQLService::run(
+        service,
+        request,
+        wire,
+        remember_as,
+        principal,
+        media,
+        is_get,
+        deadline,
+    )
+    .await;
+    let encoded = ran.outcome?;
+    let tag = (encoded.clean && (is_get || (slot.is_some() && encoded.cacheable)))
+        .then(|| etag::tag(media.content_type(), &encoded.body));
+    if let (Some(cache), Some(key), Some(version), Some(tag), true) =
+        (&service.cache, slot, version, &tag, encoded.cacheable)
+    {
+        let label = request
+            .extensions()
+            .get::<Operation>()
+            .map(|operation| operation.0.clone())
+            .unwrap_or_default();
+        cache.insert(
+            key,
+            Cached {
+                version,
+                body: encoded.body.clone(),
+                etag: tag.clone(),
+                label,
+                cost: encoded.cost.unwrap_or_default(),
+            },
+        );
+    }
+    Ok(service.respond(request, media, &encoded, tag.as_deref(), is_get))
 }
 
 async fn read_body(
@@ -223,12 +261,14 @@ async fn read_body(
 
 impl GraphQLService {
     /// Names the operation, and resolves an automatic persisted query: the request with
-    /// its query, or the answer when the hash is unknown.
+    /// its query (and the hash to remember it under once it validates), or the answer when
+    /// the hash is unknown.
+    #[allow(clippy::type_complexity)]
     fn resolve_persisted(
         &self,
         http: &HttpRequest,
         mut wire: WireRequest,
-    ) -> Result<Result<WireRequest, async_graphql::Response>, HttpError> {
+    ) -> Result<Result<(WireRequest, Option<String>), async_graphql::Response>, HttpError> {
         if let Some(name) = &wire.operation_name {
             label(http, name);
         }
@@ -236,11 +276,14 @@ impl GraphQLService {
             .persisted
             .resolve(wire.query.take(), wire.extensions.as_ref())
         {
-            Ok(Some(query)) => {
+            Ok(Resolved {
+                query: Some(query),
+                remember_as,
+            }) => {
                 wire.query = Some(query);
-                Ok(Ok(wire))
+                Ok(Ok((wire, remember_as)))
             }
-            Ok(None) => Err(HttpError::MissingQuery),
+            Ok(Resolved { query: None, .. }) => Err(HttpError::MissingQuery),
             Err(PersistedQueryError::NotFound) => Ok(Err(answer(
                 &PersistedQueryError::NotFound.to_string(),
                 code::PERSISTED_QUERY_NOT_FOUND,
@@ -249,63 +292,171 @@ impl GraphQLService {
         }
     }
 
-    /// Reads variables and extensions of a request whose query is resolved, and parses the
-    /// document to name the operation and to refuse a mutation over GET before validation.
-    fn prepare(
-        &self,
+    /// Runs a request's GraphQL work on the executor (parsing, checking its shape and
+    /// cost, validating, executing, encoding), unless the deadline passes first: then the
+    /// work is stopped and the answer is `TIMEOUT`.
+    #[allow(clippy::too_many_arguments)]
+    async fn run(
+        this: &web::Data<Self>,
         http: &HttpRequest,
         wire: WireRequest,
+        remember_as: Option<String>,
+        principal: Principal,
+        media: MediaType,
         is_get: bool,
-    ) -> Result<Prepared, HttpError> {
-        let Some(query) = wire.query else {
-            return Err(HttpError::MissingQuery);
+        deadline: Instant,
+    ) -> Ran {
+        let service = this.clone();
+        let running = this.executor.spawn(async move {
+            service
+                .work(wire, remember_as, principal, media, is_get)
+                .await
+        });
+        // A batch's later requests may find the time already spent.
+        let ran = if Instant::now() < deadline {
+            tokio::time::timeout_at(deadline, running.finish())
+                .await
+                .unwrap_or(None)
+        } else {
+            None
         };
-        let mut request = async_graphql::Request::new(query);
-        if let Some(name) = wire.operation_name {
-            request = request.operation_name(name);
-        }
-        if let Some(variables) = wire.variables {
-            request.variables =
-                async_graphql::Variables::from_json(serde_json::Value::Object(variables));
-        }
-        if let Some(extensions) = wire.extensions {
-            request.extensions = async_graphql::Extensions(
-                extensions
-                    .into_iter()
-                    .filter_map(|(name, value)| {
-                        async_graphql::Value::from_json(value)
-                            .ok()
-                            .map(|value| (name, value))
-                    })
-                    .collect(),
+        let ran = ran.unwrap_or_else(|| {
+            tracing::warn!(
+                path = http.path(),
+                limit_ms = this.time_limit.as_millis(),
+                "request timed out"
             );
-        }
-        let operation_name = request.operation_name.clone();
-        // A document that does not parse is left to the schema, which reports it with its code.
-        if let Ok(document) = request.parsed_query() {
-            match select_operation(document, operation_name.as_deref()) {
-                Ok((name, kind)) => {
-                    if operation_name.is_none() {
-                        label(http, name.unwrap_or("anonymous"));
-                    }
-                    if is_get && kind != OperationType::Query {
-                        return Err(HttpError::MutationOverGet);
-                    }
-                }
-                Err(message) => {
-                    return Ok(Prepared::Answer(answer(
-                        &message,
-                        code::OPERATION_RESOLUTION_FAILURE,
-                    )));
-                }
+            let timeout = answer(
+                &format!(
+                    "the request took longer than the limit of {} ms",
+                    this.time_limit.as_millis()
+                ),
+                code::TIMEOUT,
+            );
+            Ran {
+                operation: None,
+                outcome: Ok(encode(&timeout, media, None)),
             }
+        });
+        if let Some(operation) = &ran.operation {
+            label(http, operation);
         }
-        Ok(Prepared::Run(request))
+        ran
+    }
+
+    /// A request's GraphQL work, on the executor.
+    async fn work(
+        &self,
+        wire: WireRequest,
+        remember_as: Option<String>,
+        principal: Principal,
+        media: MediaType,
+        is_get: bool,
+    ) -> Ran {
+        let query = remember_as.as_ref().and(wire.query.clone());
+        let (prepared, operation) = match prepare(wire, is_get) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                return Ran {
+                    operation: None,
+                    outcome: Err(error),
+                };
+            }
+        };
+        let mut request = match prepared {
+            Prepared::Run(request) => request,
+            Prepared::Answer(response) => {
+                return Ran {
+                    operation,
+                    outcome: Ok(encode(&response, media, None)),
+                };
+            }
+        };
+        let cacheable = {
+            let operation_name = request.operation_name.clone();
+            request
+                .parsed_query()
+                .is_ok_and(|document| cache::cacheable(document, operation_name.as_deref()))
+        };
+        let cost = match self.check(&mut request).await {
+            Ok(cost) => cost,
+            Err(refusal) => {
+                return Ran {
+                    operation,
+                    outcome: Ok(encode(&refusal, media, None)),
+                };
+            }
+        };
+        // Waits for room among the requests running; the deadline still holds meanwhile.
+        let _room = self.executor.admit(cost.unwrap_or(1)).await;
+        let budget = ResponseBudget::new(self.limits.response_values);
+        let request = graphql::request_data(request, &self.db, principal, budget.clone());
+        let response = graphql::execute(&self.schema, request, &budget).await;
+        if let (Some(hash), Some(query)) = (remember_as, query)
+            && validated(&response)
+        {
+            self.persisted.remember(hash, &query);
+        }
+        let mut encoded = encode(&response, media, cost);
+        encoded.cacheable = cacheable;
+        Ran {
+            operation,
+            outcome: Ok(encoded),
+        }
+    }
+
+    /// Checks a parsed document's shape and its operation's cost before async-graphql
+    /// validates it: the cost, or the answer refusing it. A document that does not parse,
+    /// or names no operation, is left to the schema, which reports it.
+    async fn check(
+        &self,
+        request: &mut async_graphql::Request,
+    ) -> Result<Option<u64>, async_graphql::Response> {
+        let sizes = self.list_sizes.current().await;
+        let operation_name = request.operation_name.clone();
+        let variables = request.variables.clone();
+        let Ok(document) = request.parsed_query() else {
+            return Ok(None);
+        };
+        let refuse = |refusal: Refusal| {
+            let code = match refusal {
+                Refusal::FragmentCycle(_) => code::GRAPHQL_VALIDATION_FAILED,
+                Refusal::TooDeep => code::QUERY_TOO_DEEP,
+                Refusal::TooManyFields { .. }
+                | Refusal::DocumentTooLarge { .. }
+                | Refusal::TooCostly { .. } => code::QUERY_TOO_COMPLEX,
+            };
+            let mut error = coded(refusal.to_string(), code);
+            if let Refusal::TooCostly { cost, limit } = refusal {
+                let extensions = error.extensions.get_or_insert_with(Default::default);
+                extensions.set("cost", cost);
+                extensions.set("limit", limit);
+            }
+            async_graphql::Response::from_errors(vec![error])
+        };
+        cost::check_shape(document, self.limits.complexity as u64).map_err(refuse)?;
+        let Ok((_, operation)) = graphql::operation(document, operation_name.as_deref()) else {
+            return Ok(None);
+        };
+        let cost = self.cost_model.cost(
+            document,
+            &operation.node.selection_set.node,
+            operation.node.ty == OperationType::Mutation,
+            &variables,
+            &sizes,
+        );
+        if cost > self.limits.cost {
+            return Err(refuse(Refusal::TooCostly {
+                cost,
+                limit: self.limits.cost,
+            }));
+        }
+        Ok(Some(cost))
     }
 
     /// The cache key of a request whose answer may be cached: the cache is on and the
     /// request is anonymous. (Whether its operation is a cacheable query is known once it
-    /// is parsed: see [`Prepared::cacheable`].)
+    /// is parsed: see [`Encoded::cacheable`].)
     fn cache_key(
         &self,
         http: &HttpRequest,
@@ -326,52 +477,22 @@ impl GraphQLService {
         ))
     }
 
-    /// Runs a request with its per-request data, unless the deadline passes first.
-    async fn run(
-        &self,
-        http: &HttpRequest,
-        prepared: Prepared,
-        principal: Principal,
-        deadline: Instant,
-    ) -> async_graphql::Response {
-        let request = match prepared {
-            Prepared::Run(request) => graphql::request_data(request, &self.db, principal),
-            Prepared::Answer(response) => return response,
-        };
-        // A batch's later requests may find the time already spent.
-        if Instant::now() < deadline
-            && let Ok(response) =
-                tokio::time::timeout_at(deadline, graphql::execute(&self.schema, request)).await
-        {
-            return response;
-        }
-        tracing::warn!(
-            path = http.path(),
-            limit_ms = self.time_limit.as_millis(),
-            "request timed out"
-        );
-        answer(
-            &format!(
-                "the request took longer than the limit of {} ms",
-                self.time_limit.as_millis()
-            ),
-            code::TIMEOUT,
-        )
-    }
-
     /// The HTTP response for one encoded GraphQL response (`clean`: without errors); on
     /// GET, with caching headers and a 304 when the client's tag is current.
     fn respond(
         &self,
         http: &HttpRequest,
         media: MediaType,
-        status: StatusCode,
-        body: Bytes,
+        encoded: &Encoded,
         tag: Option<&str>,
         is_get: bool,
     ) -> HttpResponse {
+        let (status, body) = (encoded.status, encoded.body.clone());
         let mut builder = HttpResponse::build(status);
         builder.insert_header((CONTENT_TYPE, media.content_type()));
+        if let Some(cost) = encoded.cost {
+            builder.insert_header((QUERY_COST, cost.to_string()));
+        }
         if !is_get {
             return builder.body(body);
         }
@@ -400,6 +521,74 @@ impl GraphQLService {
             .insert_header((CACHE_CONTROL, cache_control))
             .body(body)
     }
+}
+
+/// The header every answer that was costed carries: what the cost model found the query
+/// costs (the limit is `--max-query-cost`).
+pub const QUERY_COST: &str = "gnlc-query-cost";
+
+/// Reads variables and extensions of a request whose query is resolved, and parses the
+/// document to name the operation and to refuse a mutation over GET before validation:
+/// the request (or its answer) and the operation's name, once known.
+fn prepare(wire: WireRequest, is_get: bool) -> Result<(Prepared, Option<String>), HttpError> {
+    let Some(query) = wire.query else {
+        return Err(HttpError::MissingQuery);
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = wire.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = wire.variables {
+        request.variables =
+            async_graphql::Variables::from_json(serde_json::Value::Object(variables));
+    }
+    if let Some(extensions) = wire.extensions {
+        request.extensions = async_graphql::Extensions(
+            extensions
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    async_graphql::Value::from_json(value)
+                        .ok()
+                        .map(|value| (name, value))
+                })
+                .collect(),
+        );
+    }
+    let operation_name = request.operation_name.clone();
+    let mut operation = operation_name.clone();
+    // A document that does not parse is left to the schema, which reports it with its code.
+    if let Ok(document) = request.parsed_query() {
+        match select_operation(document, operation_name.as_deref()) {
+            Ok((name, kind)) => {
+                if operation_name.is_none() {
+                    operation = Some(name.unwrap_or("anonymous").to_owned());
+                }
+                if is_get && kind != OperationType::Query {
+                    return Err(HttpError::MutationOverGet);
+                }
+            }
+            Err(message) => {
+                let answer = answer(&message, code::OPERATION_RESOLUTION_FAILURE);
+                return Ok((Prepared::Answer(answer), operation));
+            }
+        }
+    }
+    Ok((Prepared::Run(request), operation))
+}
+
+/// Whether a response's document parsed and passed validation and the limits (what an
+/// automatic persisted query must do before it is remembered).
+fn validated(response: &async_graphql::Response) -> bool {
+    !response.errors.iter().any(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .is_some_and(|code| match code {
+                async_graphql::Value::String(code) => code::REQUEST_ERRORS.contains(&code.as_str()),
+                _ => false,
+            })
+    })
 }
 
 /// Names the operation for the log line and the metrics.
@@ -437,7 +626,18 @@ struct NotExecuted<'a> {
 /// operation or persisted query, a time-out) has no `data`; under
 /// `application/graphql-response+json` its status says why, under `application/json` it
 /// is 200.
-fn encode(response: &async_graphql::Response, media: MediaType) -> (StatusCode, Vec<u8>) {
+fn encode(response: &async_graphql::Response, media: MediaType, cost: Option<u64>) -> Encoded {
+    let (status, body) = encode_body(response, media);
+    Encoded {
+        clean: status == StatusCode::OK && response.errors.is_empty(),
+        status,
+        body: Bytes::from(body),
+        cacheable: false,
+        cost,
+    }
+}
+
+fn encode_body(response: &async_graphql::Response, media: MediaType) -> (StatusCode, Vec<u8>) {
     let codes: Vec<&str> = response
         .errors
         .iter()
@@ -454,6 +654,7 @@ fn encode(response: &async_graphql::Response, media: MediaType) -> (StatusCode, 
             code::REQUEST_ERRORS.contains(code)
                 || *code == code::PERSISTED_QUERY_NOT_FOUND
                 || *code == code::TIMEOUT
+                || *code == code::RESPONSE_TOO_LARGE
         });
     let body = if not_executed {
         serde_json::to_vec(&NotExecuted {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cors;
 pub mod error;
 pub mod etag;
+pub mod executor;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;

@@ -3,6 +3,7 @@
 
 mod access;
 mod admission;
+mod attacks;
 mod binary;
 mod caching;
 mod cohorts;

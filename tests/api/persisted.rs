@@ -97,3 +97,34 @@ async fn a_hash_that_does_not_match_its_query_is_refused() {
     let answer = post(&app, &json!({ "extensions": malformed }), None).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn only_documents_that_parse_and_validate_are_remembered() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for (document, code) in [
+        ("{ regions { name", "GRAPHQL_PARSE_FAILED"),
+        ("{ regions { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ cohort(year: 2020) { cities { cohort { cities { cohort { cities { cohort { cities { name } } } } } } } } }",
+            "QUERY_TOO_COMPLEX",
+        ),
+    ] {
+        let extensions =
+            json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(document) } });
+        let answer = post(
+            &app,
+            &json!({ "query": document, "extensions": extensions }),
+            None,
+        )
+        .await;
+        assert_eq!(answer.code(), code, "{}", answer.text);
+        // Not kept: the hash alone is still unknown.
+        let answer = post(&app, &json!({ "extensions": extensions }), None).await;
+        assert_eq!(
+            answer.code(),
+            "PERSISTED_QUERY_NOT_FOUND",
+            "{document}: {}",
+            answer.text
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! Where GraphQL work runs: a runtime of its own, so that parsing, checking, validating,
+//! executing and encoding a request never hold the threads that accept connections and
+//! answer `/healthz`; and a bound on the values all the requests running at once may hold,
+//! by their costs.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+
+pub struct Executor {
+    /// Shut down in the background when the server goes (dropping a runtime may not block
+    /// inside another one).
+    runtime: Option<Runtime>,
+    handle: Handle,
+    in_flight: Arc<Semaphore>,
+    capacity: u32,
+}
+
+impl Executor {
+    /// A runtime of `threads` threads, and room for `capacity` values in flight.
+    pub fn new(threads: usize, capacity: u64) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name("gnlc-graphql")
+            .enable_all()
+            .build()?;
+        let capacity = u32::try_from(capacity)
+            .unwrap_or(u32::MAX)
+            .min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+        Ok(Self {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+            in_flight: Arc::new(Semaphore::new(capacity as usize)),
+            capacity,
+        })
+    }
+
+    /// Runs `work` on the executor's runtime. The work stops (at its next await) when the
+    /// returned handle is dropped, e.g. when its request times out.
+    pub fn spawn<F>(&self, work: F) -> Running<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Running(self.handle.spawn(work))
+    }
+
+    /// Waits until a request of this cost fits beside those running (a cost over the whole
+    /// room waits for all of it); the room is given back when the permit is dropped.
+    pub async fn admit(&self, cost: u64) -> Option<OwnedSemaphorePermit> {
+        let permits = u32::try_from(cost)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.capacity);
+        self.in_flight
+            .clone()
+            .acquire_many_owned(permits)
+            .await
+            .ok()
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Work running on the executor; aborted when dropped.
+pub struct Running<T>(JoinHandle<T>);
+
+impl<T> Running<T> {
+    /// Its result; `None` if it panicked or was aborted.
+    pub async fn finish(mut self) -> Option<T> {
+        (&mut self.0).await.ok()
+    }
+}
+
+impl<T> Drop for Running<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn costs_wait_for_room_and_dropped_work_stops() {
+        let executor = Executor::new(1, 10).unwrap();
+        let big = executor.admit(8).await.unwrap();
+        // 8 of 10 taken: 5 more must wait until the 8 are given back.
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), executor.admit(5));
+        assert!(waiting.await.is_err());
+        drop(big);
+        let _fits = executor.admit(5).await.unwrap();
+        // Over the whole room: waits for all of it, never for ever.
+        assert_eq!(executor.in_flight.available_permits(), 5);
+
+        let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
+        let running = executor.spawn(async move {
+            let _keep = sender;
+            std::future::pending::<()>().await;
+        });
+        drop(running);
+        // The task was aborted: its sender is dropped.
+        assert!(receiver.await.is_err());
+        assert_eq!(executor.spawn(async { 7 }).finish().await, Some(7));
+    }
+}
