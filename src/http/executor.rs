@@ -74,9 +74,9 @@ impl Drop for Executor {
 pub struct Running<T>(JoinHandle<T>);
 
 impl<T> Running<T> {
-    /// Its result; `None` if it panicked or was aborted.
-    pub async fn finish(mut self) -> Option<T> {
-        (&mut self.0).await.ok()
+    /// Its result, or why there is none (it panicked).
+    pub async fn finish(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
     }
 }
 
@@ -110,6 +110,8 @@ mod tests {
         drop(running);
         // The task was aborted: its sender is dropped.
         assert!(receiver.await.is_err());
-        assert_eq!(executor.spawn(async { 7 }).finish().await, Some(7));
+        assert_eq!(executor.spawn(async { 7 }).finish().await.ok(), Some(7));
+        let panicked = executor.spawn(async { panic!("a bug") }).finish().await;
+        assert!(panicked.is_err_and(|error| error.is_panic()));
     }
 }

@@ -316,9 +316,21 @@ impl GraphQLService {
         let ran = if Instant::now() < deadline {
             tokio::time::timeout_at(deadline, running.finish())
                 .await
-                .unwrap_or(None)
+                .ok()
         } else {
             None
+        };
+        let ran = match ran {
+            Some(Ok(ran)) => Some(ran),
+            Some(Err(error)) => {
+                tracing::error!(%error, path = http.path(), "GraphQL work failed");
+                let internal = answer("internal server error", code::INTERNAL);
+                Some(Ran {
+                    operation: None,
+                    outcome: Ok(encode(&internal, media, None)),
+                })
+            }
+            None => None,
         };
         let ran = ran.unwrap_or_else(|| {
             tracing::warn!(
