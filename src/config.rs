@@ -24,6 +24,9 @@ pub mod defaults {
     /// GraphiQL's introspection query selects about 215 fields (through its fragments); the
     /// README's whole tree 20.
     pub const MAX_QUERY_COMPLEXITY: usize = 500;
+    /// The most tokens a document may hold: GraphiQL's introspection query has about 160, a
+    /// query of 200 fields with arguments about 1,000; parsing 5,000 takes milliseconds.
+    pub const MAX_QUERY_TOKENS: usize = 5_000;
     /// The most values a query's answer could hold, by the cost model: GraphiQL's
     /// introspection query costs about 3,600, the README's whole tree about 1,400, a page
     /// of 100 cities with their country and cohort about 600.
@@ -231,6 +234,10 @@ pub struct HttpSettings {
     /// through its fragments; a document may select four times as many in all.
     #[arg(long, env = "GNLC_MAX_QUERY_COMPLEXITY", default_value_t = defaults::MAX_QUERY_COMPLEXITY, global = true)]
     pub max_query_complexity: usize,
+    /// Most tokens (names, punctuation, strings, numbers) a document may hold; counted
+    /// before it is parsed.
+    #[arg(long, env = "GNLC_MAX_QUERY_TOKENS", default_value_t = defaults::MAX_QUERY_TOKENS, global = true)]
+    pub max_query_tokens: usize,
     /// Highest cost accepted: the most values a query's answer could hold, each list
     /// multiplying what it selects by its length.
     #[arg(long, env = "GNLC_MAX_QUERY_COST", default_value_t = defaults::MAX_QUERY_COST,
@@ -300,6 +307,7 @@ pub struct Http {
     pub max_body_bytes: usize,
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
+    pub max_query_tokens: usize,
     pub max_query_cost: u64,
     pub max_response_values: u64,
     pub max_values_in_flight: u64,
@@ -319,6 +327,7 @@ impl Default for Http {
             max_body_bytes: defaults::MAX_BODY_BYTES,
             max_query_depth: defaults::MAX_QUERY_DEPTH,
             max_query_complexity: defaults::MAX_QUERY_COMPLEXITY,
+            max_query_tokens: defaults::MAX_QUERY_TOKENS,
             max_query_cost: defaults::MAX_QUERY_COST,
             max_response_values: defaults::MAX_RESPONSE_VALUES,
             max_values_in_flight: defaults::MAX_VALUES_IN_FLIGHT,
@@ -340,6 +349,7 @@ impl From<&HttpSettings> for Http {
             max_body_bytes: http.max_body_bytes,
             max_query_depth: http.max_query_depth,
             max_query_complexity: http.max_query_complexity,
+            max_query_tokens: http.max_query_tokens,
             max_query_cost: http.max_query_cost,
             max_response_values: http.max_response_values,
             max_values_in_flight: http.max_values_in_flight,

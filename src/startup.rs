@@ -20,6 +20,7 @@ use crate::http::cache::ResponseCache;
 use crate::http::executor::Executor;
 use crate::http::graphiql::Assets;
 use crate::http::graphql::GraphQLService;
+use crate::http::health::HealthDatabase;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
@@ -95,6 +96,7 @@ impl Application {
         let limits = graphql::Limits {
             depth: http.max_query_depth,
             complexity: http.max_query_complexity,
+            tokens: http.max_query_tokens,
             cost: http.max_query_cost,
             response_values: http.max_response_values,
         };
@@ -141,6 +143,11 @@ impl Application {
             executor,
         });
         let database = web::Data::new(db.clone());
+        // Two connections: health and readiness checks at once never wait for each other.
+        let (health_db, _) = database::connect(&settings.database_url, 2)
+            .await
+            .map_err(StartupError::Database)?;
+        let health_db = web::Data::new(HealthDatabase(health_db));
         let metrics = web::Data::new(Metrics::new(statements.clone()));
         let assets = web::Data::new(Assets(http.web_assets_dir.clone()));
         let cors_origins = http.cors_origins.clone();
@@ -148,6 +155,7 @@ impl Application {
             App::new()
                 .app_data(service.clone())
                 .app_data(database.clone())
+                .app_data(health_db.clone())
                 .app_data(metrics.clone())
                 .app_data(assets.clone())
                 // The last wrapped runs first: the request id is there for everything else.

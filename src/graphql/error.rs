@@ -166,6 +166,22 @@ impl ErrorExtensions for LoadError {
     }
 }
 
+/// The longest parse error message sent back, in bytes.
+const MAX_PARSE_MESSAGE: usize = 512;
+
+/// Cuts a message to [`MAX_PARSE_MESSAGE`] bytes (on a character boundary), marking the cut.
+fn shorten(message: &mut String) {
+    if message.len() <= MAX_PARSE_MESSAGE {
+        return;
+    }
+    let mut end = MAX_PARSE_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    message.push_str(" …");
+}
+
 /// Gives the errors async-graphql raises itself the codes GraphQL clients know from Apollo
 /// Server. A document that did not parse (`parsed` false) failed with syntax errors. Errors
 /// with no path were raised before execution: validation, or the depth and complexity
@@ -177,6 +193,9 @@ impl ErrorExtensions for LoadError {
 pub fn assign_codes(response: &mut Response, parsed: bool) {
     for error in &mut response.errors {
         let code = if !parsed {
+            // The parser quotes the line it stopped on: a document of one long line would
+            // come back whole.
+            shorten(&mut error.message);
             code::GRAPHQL_PARSE_FAILED
         } else if error.path.is_empty() {
             match error.message.as_str() {

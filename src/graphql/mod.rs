@@ -17,6 +17,7 @@ mod prefetch;
 mod query;
 mod region;
 mod scalars;
+pub mod tokens;
 mod webhook;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
@@ -42,6 +43,8 @@ pub type GnlcSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct Limits {
     pub depth: usize,
     pub complexity: usize,
+    /// The most tokens a document may hold (checked before it is parsed).
+    pub tokens: usize,
     /// The most values a query's answer could hold, by the cost model.
     pub cost: u64,
     /// The most values one answer may hold, counted while it is built.

@@ -31,6 +31,7 @@ use crate::graphql::budget::ResponseBudget;
 use crate::graphql::cost::{self, CostModel, Refusal};
 use crate::graphql::error::{code, coded};
 use crate::graphql::list_sizes::KnownListSizes;
+use crate::graphql::tokens;
 use crate::graphql::{self, GnlcSchema, Limits};
 
 /// What `/graphql` needs: the schema, the database, and the HTTP settings it applies.
@@ -365,6 +366,23 @@ impl GraphQLService {
         media: MediaType,
         is_get: bool,
     ) -> Ran {
+        let tokens = tokens::count(
+            wire.query.as_deref().unwrap_or_default(),
+            self.limits.tokens,
+        );
+        if tokens.is_err() {
+            let refusal = answer(
+                &format!(
+                    "the document holds more than {} tokens, the most one may hold",
+                    self.limits.tokens
+                ),
+                code::QUERY_TOO_COMPLEX,
+            );
+            return Ran {
+                operation: None,
+                outcome: Ok(encode(&refusal, media, None)),
+            };
+        }
         let query = remember_as.as_ref().and(wire.query.clone());
         let (prepared, operation) = match prepare(wire, is_get) {
             Ok(prepared) => prepared,

@@ -8,8 +8,13 @@ use serde_json::json;
 
 use crate::database;
 
-pub async fn healthz(db: web::Data<DatabaseConnection>) -> HttpResponse {
-    match database::ping(&db).await {
+/// The connection health checks use: a pool of its own, so that they answer while the
+/// API's connections are all busy, and are driven by the threads that answer them rather
+/// than by the GraphQL executor's.
+pub struct HealthDatabase(pub DatabaseConnection);
+
+pub async fn healthz(db: web::Data<HealthDatabase>) -> HttpResponse {
+    match database::ping(&db.0).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
         Err(error) => {
             tracing::error!(%error, "health check: database unreachable");
@@ -18,13 +23,14 @@ pub async fn healthz(db: web::Data<DatabaseConnection>) -> HttpResponse {
     }
 }
 
-pub async fn readyz(db: web::Data<DatabaseConnection>) -> HttpResponse {
-    if let Err(error) = database::ping(&db).await {
+pub async fn readyz(db: web::Data<HealthDatabase>) -> HttpResponse {
+    let db = &db.0;
+    if let Err(error) = database::ping(db).await {
         tracing::error!(%error, "readiness: database unreachable");
         return HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "database unreachable" }));
     }
-    match Migrator::get_pending_migrations_read_only(db.get_ref()).await {
+    match Migrator::get_pending_migrations_read_only(db).await {
         Ok(pending) if pending.is_empty() => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Ok(pending) => HttpResponse::ServiceUnavailable().json(json!({
             "status": "migrations pending",
