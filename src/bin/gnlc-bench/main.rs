@@ -7,6 +7,7 @@
 //! Every server runs as a child process (this binary in a hidden mode), so each one's peak
 //! RSS is its own. The sides of a comparison are measured in the same run, alternately.
 
+mod attacks;
 mod child;
 mod fanout;
 mod limit;
@@ -59,6 +60,33 @@ struct Args {
     /// Webhook endpoints of the fan-out run (0: none).
     #[arg(long, default_value_t = 1_000)]
     fanout_endpoints: usize,
+    /// Hostile anonymous queries, each against a fresh server (after the fan-out).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    attacks: bool,
+    /// The attacks alone: no other run.
+    #[arg(long)]
+    only_attacks: bool,
+    /// Seconds each attack's clients send it.
+    #[arg(long, default_value_t = 5.0)]
+    attack_seconds: f64,
+    /// Concurrent clients of each attack.
+    #[arg(long, default_value_t = 8)]
+    attack_clients: usize,
+    /// The attacks to run, by name (all by default): cycle-4, cycle-aliases,
+    /// region-country-cycle, fragments-24, fragments-40, fragments-over-lists,
+    /// introspection-cycle, connection-max, big-document, invalid-apq-flood.
+    #[arg(long, value_delimiter = ',')]
+    attack_names: Vec<String>,
+}
+
+impl Args {
+    fn attack_settings(&self) -> attacks::Settings {
+        attacks::Settings {
+            clients: self.attack_clients,
+            duration: Duration::from_secs_f64(self.attack_seconds),
+            names: self.attack_names.clone(),
+        }
+    }
 }
 
 /// The benchmarked queries: the whole tree, a filtered page, a search, a distance search.
@@ -335,6 +363,11 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let real_name = format!("gnlc_bench_real_{}", std::process::id());
     let real_url = fresh_database(&args.database_url, &real_name).await?;
+    if args.only_attacks {
+        attacks::run(&args.attack_settings(), &real_url).await?;
+        drop_database(&args.database_url, &real_name).await?;
+        return Ok(());
+    }
     let warm = start_gnlc("gnlc (warm)", &real_url, &["--worker", "false"])?;
     let reading = start_gnlc(
         "gnlc (warm, version reads)",
@@ -438,6 +471,9 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
     }
     if args.fanout_endpoints > 0 {
         fan_out(&args, &real_url).await?;
+    }
+    if args.attacks {
+        attacks::run(&args.attack_settings(), &real_url).await?;
     }
     drop_database(&args.database_url, &real_name).await?;
     Ok(())
