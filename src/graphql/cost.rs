@@ -636,10 +636,6 @@ pub fn check_shape(document: &ExecutableDocument, limit: u64) -> Result<(), Refu
         total = total.saturating_add(shape.selected);
         Ok(())
     };
-    for name in document.fragments.keys() {
-        let shape = shapes.fragment(name.as_str(), 0)?;
-        check(format!("fragment {name}"), shape)?;
-    }
     let operations: Vec<_> = match &document.operations {
         DocumentOperations::Single(operation) => vec![(None, operation)],
         DocumentOperations::Multiple(operations) => operations
@@ -656,6 +652,13 @@ pub fn check_shape(document: &ExecutableDocument, limit: u64) -> Result<(), Refu
             ),
             shape,
         )?;
+    }
+    // In the order they are written: the first over the limit is the one named.
+    let mut fragments: Vec<_> = document.fragments.iter().collect();
+    fragments.sort_by_key(|(_, fragment)| (fragment.pos.line, fragment.pos.column));
+    for (name, _) in fragments {
+        let shape = shapes.fragment(name.as_str(), 0)?;
+        check(format!("fragment {name}"), shape)?;
     }
     let document_limit = limit.saturating_mul(DOCUMENT_COMPLEXITY_FACTOR);
     if total > document_limit {
