@@ -25,6 +25,7 @@ impl Executor {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.max(1))
             .thread_name("gnlc-graphql")
+            .on_thread_start(yield_to_other_threads)
             .enable_all()
             .build()?;
         let capacity = u32::try_from(capacity)
@@ -59,6 +60,28 @@ impl Executor {
             .acquire_many_owned(permits)
             .await
             .ok()
+    }
+}
+
+/// How much less the executor's threads are favoured than the rest of the process: GraphQL
+/// work gives way to accepting connections and answering `/healthz` when the CPUs are
+/// busy, and takes all they have left.
+#[cfg(target_os = "linux")]
+const NICENESS: libc::c_int = 5;
+
+/// Lowers the calling thread's scheduling priority (Linux applies `setpriority` to one
+/// thread); elsewhere the executor's threads keep the process's priority.
+fn yield_to_other_threads() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority has no memory effects; `0` names the calling thread.
+        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS) } != 0;
+        if failed {
+            tracing::debug!(
+                error = %std::io::Error::last_os_error(),
+                "cannot lower the GraphQL executor's thread priority"
+            );
+        }
     }
 }
 
@@ -113,5 +136,17 @@ mod tests {
         assert_eq!(executor.spawn(async { 7 }).finish().await.ok(), Some(7));
         let panicked = executor.spawn(async { panic!("a bug") }).finish().await;
         assert!(panicked.is_err_and(|error| error.is_panic()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn graphql_work_gives_way_to_the_threads_that_answer_connections() {
+        let executor = Executor::new(1, 10).unwrap();
+        // SAFETY: getpriority has no memory effects; `0` names the calling thread.
+        let niceness = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let before = niceness();
+        let on_executor = executor.spawn(async move { niceness() }).finish().await;
+        assert_eq!(on_executor.ok(), Some(NICENESS));
+        assert_eq!(niceness(), before, "the other threads keep their priority");
     }
 }
