@@ -79,7 +79,8 @@ pub enum TokenCommand {
     Create {
         #[arg(long, value_enum)]
         role: Role,
-        /// Who holds it; partner tokens with the same name share the partner's endpoints.
+        /// Who holds it. Tokens of one role with the same name act for one account (partner
+        /// tokens with the same name share the partner's endpoints); roles never share one.
         #[arg(long)]
         name: String,
     },

@@ -1,5 +1,6 @@
 //! SeaORM entities of gnlc: one module per table.
 
+pub mod account;
 pub mod api_token;
 pub mod city;
 pub mod cohort;

@@ -6,7 +6,7 @@ use entity::{delivery, delivery_attempt, event, webhook_endpoint};
 
 use super::access::require_token;
 use super::connection::connection;
-use super::loaders::{AttemptsOfDelivery, EndpointId, EventId};
+use super::loaders::{AccountId, AttemptsOfDelivery, EndpointId, EventId};
 use super::scalars::DateTime;
 use super::{ResultExt, db, expect_row, loader};
 use crate::pagination::PageRequest;
@@ -45,9 +45,13 @@ impl WebhookEndpoint {
         &self.0.description
     }
 
-    /// The partner account (token name) that owns it.
-    async fn owner(&self) -> &str {
-        &self.0.owner
+    /// The account (the name of its tokens) that owns it.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<String> {
+        let account = loader(ctx)?
+            .load_one(AccountId(self.0.account_id))
+            .await
+            .gql()?;
+        expect_row(account, "account").map(|account| account.name)
     }
 
     /// Event types it receives; empty: all of them.

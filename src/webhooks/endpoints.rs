@@ -60,7 +60,7 @@ pub struct EndpointSpec {
     pub countries: Option<Vec<String>>,
 }
 
-fn account(principal: &Principal) -> Result<&str> {
+fn account(principal: &Principal) -> Result<i32> {
     principal.account().ok_or(EndpointError::Unauthenticated)
 }
 
@@ -178,7 +178,7 @@ pub async fn create(
     spec: EndpointSpec,
     allow_private: bool,
 ) -> Result<(webhook_endpoint::Model, String)> {
-    let owner = account(principal)?.to_owned();
+    let owner = account(principal)?;
     if spec.url.is_none() {
         return Err(EndpointError::Invalid("an endpoint needs a URL".into()));
     }
@@ -194,7 +194,7 @@ pub async fn create(
     let now = now_ms();
     let endpoint = webhook_endpoint::ActiveModel {
         public_id: Set(crate::clock::random_id("ep_", 12)),
-        owner: Set(owner),
+        account_id: Set(owner),
         url: Set(url.unwrap_or_default()),
         description: Set(description),
         event_types: Set(event_types.unwrap_or_default()),
@@ -223,7 +223,7 @@ pub async fn list(
     let owner = account(principal)?;
     let mut query = webhook_endpoint::Entity::find().order_by_asc(webhook_endpoint::Column::Id);
     if !principal.is_admin() {
-        query = query.filter(webhook_endpoint::Column::Owner.eq(owner));
+        query = query.filter(webhook_endpoint::Column::AccountId.eq(owner));
     }
     Ok(query.all(db).await?)
 }
@@ -239,7 +239,7 @@ pub async fn find(
         .filter(webhook_endpoint::Column::PublicId.eq(id))
         .one(db)
         .await?
-        .filter(|e| principal.may_manage(&e.owner))
+        .filter(|e| principal.may_manage(e.account_id))
         .ok_or_else(|| EndpointError::NotFound("webhook endpoint", id.to_owned()))
 }
 
@@ -415,7 +415,7 @@ async fn delivery_condition(
         let own = webhook_endpoint::Entity::find()
             .select_only()
             .column(webhook_endpoint::Column::Id)
-            .filter(webhook_endpoint::Column::Owner.eq(owner))
+            .filter(webhook_endpoint::Column::AccountId.eq(owner))
             .into_query();
         condition = condition.add(delivery::Column::EndpointId.in_subquery(own));
     }
@@ -458,7 +458,7 @@ pub async fn redeliver(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    if !principal.may_manage(&endpoint.owner) {
+    if !principal.may_manage(endpoint.account_id) {
         return Err(not_found());
     }
     let mut active: delivery::ActiveModel = found.into();
@@ -508,7 +508,7 @@ pub async fn events(
         let own = webhook_endpoint::Entity::find()
             .select_only()
             .column(webhook_endpoint::Column::Id)
-            .filter(webhook_endpoint::Column::Owner.eq(owner))
+            .filter(webhook_endpoint::Column::AccountId.eq(owner))
             .into_query();
         condition = condition.add(
             Condition::any()
@@ -526,7 +526,7 @@ pub async fn events(
 }
 
 /// How far an admission's notifications have gone: for each status, how many deliveries
-/// and how many distinct partner accounts.
+/// and how many distinct accounts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CohortDeliveryReport {
     pub partners: u64,
@@ -540,7 +540,7 @@ pub struct CohortDeliveryReport {
 #[derive(Debug, FromQueryResult)]
 struct StatusRow {
     status: String,
-    owner: String,
+    account_id: i32,
 }
 
 pub async fn cohort_report(
@@ -560,7 +560,7 @@ pub async fn cohort_report(
     let rows = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Status)
-        .column(webhook_endpoint::Column::Owner)
+        .column(webhook_endpoint::Column::AccountId)
         .inner_join(event::Entity)
         .inner_join(webhook_endpoint::Entity)
         .filter(event::Column::CohortId.eq(cohort.id))
@@ -575,11 +575,11 @@ pub async fn cohort_report(
     let mut partners = std::collections::HashSet::new();
     let mut reached = std::collections::HashSet::new();
     for row in &rows {
-        partners.insert(row.owner.as_str());
+        partners.insert(row.account_id);
         match row.status.as_str() {
             "succeeded" => {
                 report.succeeded += 1;
-                reached.insert(row.owner.as_str());
+                reached.insert(row.account_id);
             }
             "failed" => report.failed += 1,
             _ => report.pending += 1,

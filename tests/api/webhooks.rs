@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use gnlc::access::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
@@ -238,9 +238,15 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
     // A name that resolved to a public address when saved and to loopback now (DNS
     // changed) is refused again when the worker connects.
     let now = gnlc::clock::now_ms();
+    let account = entity::account::Entity::find()
+        .filter(entity::account::Column::Name.eq("Partner"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the partner's account");
     entity::webhook_endpoint::ActiveModel {
         public_id: Set("ep_rebound".into()),
-        owner: Set("Partner".into()),
+        account_id: Set(account.id),
         url: Set(format!("http://localhost:{port}/hooks")),
         description: Set(String::new()),
         event_types: Set(ADMISSIONS_ONLY.into()),
