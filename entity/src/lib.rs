@@ -11,6 +11,7 @@ pub mod delivery_attempt;
 pub mod event;
 pub mod names;
 pub mod region;
+pub mod server_key;
 pub mod webhook_endpoint;
 
 pub mod prelude {

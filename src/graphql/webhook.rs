@@ -8,8 +8,8 @@ use super::access::require_token;
 use super::connection::connection;
 use super::loaders::{AccountId, AttemptsOfDelivery, EndpointId, EventId};
 use super::scalars::DateTime;
-use super::{ResultExt, db, expect_row, loader};
-use crate::pagination::PageRequest;
+use super::{ResultExt, cursors, db, expect_row, loader, window};
+use crate::pagination::{List, PageRequest};
 use crate::webhooks::endpoints::{self, DeliveryFilter};
 
 fn words(list: &str) -> Vec<String> {
@@ -137,12 +137,14 @@ pub async fn deliveries(
     page: PageRequest,
 ) -> Result<Connection<String, Delivery, EmptyFields>> {
     let principal = require_token(ctx)?;
-    let window = page.window().gql()?;
+    let window = window(ctx, List::Deliveries, page)?;
     let page = endpoints::deliveries(db(ctx)?, principal, &filter, window)
         .await
         .gql()?;
     super::budget::charge(ctx, page.rows.len())?;
     Ok(connection(
+        cursors(ctx)?,
+        List::Deliveries,
         page,
         |d| d.id.to_string(),
         Delivery,
