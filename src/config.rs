@@ -163,6 +163,21 @@ pub struct WebhookSettings {
     /// Run the delivery worker inside `gnlc serve`.
     #[arg(long = "worker", env = "GNLC_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub run_worker: bool,
+    /// Send deliveries through this HTTP proxy (`http://HOST:PORT`), which must then enforce
+    /// the address policy itself. Without it, deliveries ignore `HTTP_PROXY`, `HTTPS_PROXY`
+    /// and `ALL_PROXY`, and connect directly.
+    #[arg(long = "webhook-proxy", env = "GNLC_WEBHOOK_PROXY", value_parser = parse_proxy, global = true)]
+    pub proxy: Option<url::Url>,
+}
+
+fn parse_proxy(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "`{text}` is not an HTTP proxy's URL (http://HOST:PORT or https://HOST:PORT)"
+        ));
+    }
+    Ok(url)
 }
 
 fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
@@ -183,6 +198,7 @@ impl Default for WebhookSettings {
             concurrency: 64,
             endpoint_concurrency: 4,
             run_worker: true,
+            proxy: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use gnlc::access::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with};
 use crate::notify::{
     CREATE_ENDPOINT, admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe, verify,
 };
@@ -217,6 +217,10 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
         "http://[::ffff:127.0.0.1]/hooks".into(),
         "http://[::ffff:10.0.0.1]/hooks".into(),
         "http://[fd00::1]/hooks".into(),
+        "http://[64:ff9b::7f00:1]/hooks".into(),
+        "http://[2002:a00:1::1]/hooks".into(),
+        "http://[::ffff:0:127.0.0.1]/hooks".into(),
+        "http://[2001:0:808:808::80ff:fffe]/hooks".into(),
         format!("http://localhost:{port}/hooks"),
         "ftp://partner.example/hooks".into(),
         "not a url".into(),
@@ -229,6 +233,12 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
             )
             .await;
         assert_eq!(code, "BAD_USER_INPUT", "{url}: {message}");
+        if message.contains("non-public address") {
+            assert!(
+                message.contains("--webhook-allow-private-targets"),
+                "{url}: the refusal names the flag that allows it: {message}"
+            );
+        }
     }
     let none = app
         .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
@@ -271,9 +281,91 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
     };
     let error = attempted["attempts"][0]["error"].as_str().unwrap();
     assert!(error.contains("non-public address"), "{error}");
+    assert!(error.contains("--webhook-allow-private-targets"), "{error}");
     assert!(
         receiver.received().is_empty(),
         "nothing reached the loopback receiver"
+    );
+}
+
+/// The port of a receiver's URL.
+fn port_of(url: &str) -> u16 {
+    url::Url::parse(url).unwrap().port().unwrap()
+}
+
+/// A proxy named by `HTTP_PROXY` (or its kin) in gnlc's environment would resolve an
+/// endpoint's name itself, past the address guard: deliveries ignore it and connect
+/// directly. `gnlc worker` runs as a child process, so that only it sees the variables.
+async fn proxy_variables_do_not_carry_deliveries(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhooks.run_worker = false).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let proxy = Receiver::start(vec![Reply::ok()]);
+    let endpoint = Receiver::start(vec![Reply::ok()]);
+    let (id, _) = subscribe(&app, &partner, &endpoint.url, json!({})).await;
+    app.data_as(
+        &partner,
+        "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+
+    let proxy_url = format!("http://127.0.0.1:{}", port_of(&proxy.url));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gnlc"));
+    command
+        .arg("worker")
+        .env("GNLC_DATABASE_URL", &app.database_url)
+        .env("GNLC_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+        .env("GNLC_WEBHOOK_POLL_INTERVAL", "100ms")
+        .env_remove("GNLC_WEBHOOK_PROXY")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for variable in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env(variable, &proxy_url);
+    }
+    let mut worker = ChildProcess(command.spawn().expect("gnlc worker starts"));
+    let delivered = settled(&app, &partner, &id, 1).await;
+    worker.kill();
+    assert_eq!(delivered[0]["status"], "SUCCEEDED");
+    assert_eq!(endpoint.received().len(), 1, "delivered directly");
+    assert!(
+        proxy.received().is_empty(),
+        "nothing went through the proxy of the environment"
+    );
+}
+
+/// A proxy named by `--webhook-proxy` carries every delivery, and is reached whatever its
+/// address (it enforces the address policy itself).
+async fn the_webhook_proxy_carries_deliveries(backend: Backend) {
+    let proxy = Receiver::start(vec![Reply::ok()]);
+    let proxy_url = format!("http://localhost:{}", port_of(&proxy.url));
+    let app = spawn_app_with(backend, |s| {
+        s.webhooks.allow_private_targets = false;
+        s.webhooks.proxy = Some(proxy_url.parse().unwrap());
+    })
+    .await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let (id, _) = subscribe(&app, &partner, "http://partner.example/hooks", json!({})).await;
+    app.data_as(
+        &partner,
+        "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let requests = proxy.wait_for(1, true).await;
+    assert_eq!(requests[0].header("host"), Some("partner.example"));
+    assert_eq!(requests[0].json()["type"], "webhook.test");
+    assert_eq!(
+        settled(&app, &partner, &id, 1).await[0]["status"],
+        "SUCCEEDED"
     );
 }
 
@@ -639,6 +731,8 @@ on_both_backends!(
 );
 
 for_each_backend!(
+    proxy_variables_do_not_carry_deliveries,
+    the_webhook_proxy_carries_deliveries,
     a_hanging_endpoint_delays_no_other,
     the_address_guard_refuses_non_public_targets,
     deliveries_can_be_sent_again,
