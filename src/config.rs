@@ -41,6 +41,9 @@ pub mod defaults {
     pub const CACHE_CONTROL: &str = "public, max-age=60";
     /// 16 MiB of cached answers: the whole network's nested tree is about 20 KiB.
     pub const RESPONSE_CACHE_BYTES: usize = 16 * 1024 * 1024;
+    /// A partner rarely needs more than a few endpoints; the cap bounds the fan-out one
+    /// token can cause.
+    pub const MAX_ENDPOINTS_PER_PARTNER: u64 = 20;
 }
 
 #[derive(Debug, Parser)]
@@ -168,6 +171,14 @@ pub struct WebhookSettings {
     /// and `ALL_PROXY`, and connect directly.
     #[arg(long = "webhook-proxy", env = "GNLC_WEBHOOK_PROXY", value_parser = parse_proxy, global = true)]
     pub proxy: Option<url::Url>,
+    /// Most webhook endpoints one account (a partner) may have.
+    #[arg(
+        long = "webhook-max-endpoints-per-partner",
+        env = "GNLC_WEBHOOK_MAX_ENDPOINTS_PER_PARTNER",
+        default_value_t = defaults::MAX_ENDPOINTS_PER_PARTNER,
+        global = true
+    )]
+    pub max_endpoints_per_partner: u64,
 }
 
 fn parse_proxy(text: &str) -> Result<url::Url, String> {
@@ -199,6 +210,7 @@ impl Default for WebhookSettings {
             endpoint_concurrency: 4,
             run_worker: true,
             proxy: None,
+            max_endpoints_per_partner: defaults::MAX_ENDPOINTS_PER_PARTNER,
         }
     }
 }
@@ -471,6 +483,32 @@ mod tests {
         let cli = Cli::try_parse_from(["gnlc", "--response-cache", "0"]).unwrap();
         assert_eq!(Http::from(&cli.global.http).response_cache_bytes, 0);
         assert!(Cli::try_parse_from(["gnlc", "--request-time-limit-ms", "0"]).is_err());
+    }
+
+    fn webhooks(flags: &[&str]) -> WebhookSettings {
+        let mut args = vec!["gnlc"];
+        args.extend_from_slice(flags);
+        Cli::try_parse_from(args).unwrap().global.webhooks
+    }
+
+    #[test]
+    fn the_webhook_proxy_and_endpoint_cap_parse() {
+        let settings = webhooks(&[]);
+        assert_eq!(settings.proxy, None);
+        assert_eq!(settings.max_endpoints_per_partner, 20);
+        let settings = webhooks(&[
+            "--webhook-proxy",
+            "http://egress.internal:3128",
+            "--webhook-max-endpoints-per-partner",
+            "3",
+        ]);
+        assert_eq!(
+            settings.proxy.map(|url| url.to_string()),
+            Some("http://egress.internal:3128/".to_owned())
+        );
+        assert_eq!(settings.max_endpoints_per_partner, 3);
+        assert!(Cli::try_parse_from(["gnlc", "--webhook-proxy", "socks5://x:1"]).is_err());
+        assert!(Cli::try_parse_from(["gnlc", "--webhook-proxy", "egress:3128"]).is_err());
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! sees only what its account owns; an admin sees everything. What a principal may not
 //! see is reported as not found, as GitHub and Stripe do.
 
-use entity::{cohort, country, delivery, event, region, webhook_endpoint};
+use entity::{account, cohort, country, delivery, event, region, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::guard::{self, GuardError};
@@ -14,6 +14,7 @@ use super::outbox::{self, EventDraft, EventType};
 use super::signing;
 use crate::access::Principal;
 use crate::clock::now_ms;
+use crate::config::WebhookSettings;
 use crate::membership::normalise_country_code;
 use crate::pagination::{Page, PageFetchError, Window, fetch_page_by};
 
@@ -33,6 +34,11 @@ pub enum EndpointError {
     Invalid(String),
     #[error("the URL is refused: {0}")]
     Guard(#[from] GuardError),
+    #[error(
+        "an account may have at most {0} webhook endpoints: delete one, or change one with \
+         updateWebhookEndpoint"
+    )]
+    TooMany(u64),
     #[error(transparent)]
     Page(#[from] crate::pagination::PageError),
     #[error("database error")]
@@ -171,13 +177,15 @@ fn check_description(description: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates an endpoint; returns it with its signing secret, shown this once.
+/// Creates an endpoint, within the account's cap (`--webhook-max-endpoints-per-partner`);
+/// returns it with its signing secret, shown this once.
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
     spec: EndpointSpec,
-    allow_private: bool,
+    settings: &WebhookSettings,
 ) -> Result<(webhook_endpoint::Model, String)> {
+    let allow_private = settings.allow_private_targets;
     let owner = account(principal)?;
     if spec.url.is_none() {
         return Err(EndpointError::Invalid("an endpoint needs a URL".into()));
@@ -190,6 +198,21 @@ pub async fn create(
         regions,
         countries,
     } = validated(db, &spec, allow_private).await?;
+    let txn = crate::database::begin_write(db).await?;
+    // One creation at a time per account, so two at once cannot both pass the cap: on
+    // PostgreSQL the account's row stays locked until commit; on SQLite a writing
+    // transaction runs alone.
+    account::Entity::find_by_id(owner)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    let existing = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::AccountId.eq(owner))
+        .count(&txn)
+        .await?;
+    if existing >= settings.max_endpoints_per_partner {
+        return Err(EndpointError::TooMany(settings.max_endpoints_per_partner));
+    }
     let secret = signing::new_secret();
     let now = now_ms();
     let endpoint = webhook_endpoint::ActiveModel {
@@ -210,8 +233,9 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok((endpoint, secret))
 }
 

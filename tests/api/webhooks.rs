@@ -369,6 +369,38 @@ async fn the_webhook_proxy_carries_deliveries(backend: Backend) {
     );
 }
 
+/// An account has at most `--webhook-max-endpoints-per-partner` endpoints, whichever of
+/// its tokens creates them; other accounts have their own share.
+async fn an_account_has_at_most_its_share_of_endpoints(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhooks.max_endpoints_per_partner = 2).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let rotated = app.token(Role::Partner, "Partner").await;
+    let other = app.token(Role::Partner, "Other").await;
+    let (first, _) = subscribe(&app, &partner, "http://127.0.0.1:9/1", json!({})).await;
+    subscribe(&app, &rotated, "http://127.0.0.1:9/2", json!({})).await;
+
+    let create = json!({ "input": { "url": "http://127.0.0.1:9/3" } });
+    for token in [&partner, &rotated] {
+        let (_, body) = app
+            .graphql_as(Some(token), CREATE_ENDPOINT, create.clone())
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert_eq!(error["extensions"]["limit"], 2, "{body}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("at most 2 webhook endpoints"), "{message}");
+    }
+    let mine = app
+        .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
+        .await;
+    assert_eq!(mine["webhookEndpoints"].as_array().unwrap().len(), 2);
+    subscribe(&app, &other, "http://127.0.0.1:9/other", json!({})).await;
+
+    let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
+    app.data_as(&partner, delete, json!({ "id": first })).await;
+    subscribe(&app, &partner, "http://127.0.0.1:9/3", json!({})).await;
+}
+
 async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
     let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
@@ -731,6 +763,7 @@ on_both_backends!(
 );
 
 for_each_backend!(
+    an_account_has_at_most_its_share_of_endpoints,
     proxy_variables_do_not_carry_deliveries,
     the_webhook_proxy_carries_deliveries,
     a_hanging_endpoint_delays_no_other,
