@@ -1,10 +1,14 @@
 //! API tokens and who a request acts for. Tokens are `gnlc_` + 32 random bytes; only
 //! their SHA-256 is stored, so a token is shown once, when it is created.
+//!
+//! Every token acts for an account: a role and a name. Tokens of one role with the same
+//! name share their account (a partner rotates its token and keeps its endpoints); an
+//! admin and a partner with the same name are two accounts, and share nothing.
 
-use entity::api_token;
+use entity::{account, api_token};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use crate::clock::{now_ms, random_id, sha256_hex};
@@ -41,7 +45,13 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
-    Token { id: i32, name: String, role: Role },
+    /// A token (`id`) acting for an account (`account`, with its name and role).
+    Token {
+        id: i32,
+        account: i32,
+        name: String,
+        role: Role,
+    },
 }
 
 impl Principal {
@@ -55,16 +65,16 @@ impl Principal {
         )
     }
 
-    /// The account name resources are owned by, when there is a token.
-    pub fn account(&self) -> Option<&str> {
+    /// The account resources are owned by, when there is a token.
+    pub fn account(&self) -> Option<i32> {
         match self {
             Principal::Anonymous => None,
-            Principal::Token { name, .. } => Some(name),
+            Principal::Token { account, .. } => Some(*account),
         }
     }
 
-    /// Whether this principal may see and manage what `owner` owns.
-    pub fn may_manage(&self, owner: &str) -> bool {
+    /// Whether this principal may see and manage what the account `owner` owns.
+    pub fn may_manage(&self, owner: i32) -> bool {
         self.is_admin() || self.account() == Some(owner)
     }
 }
@@ -103,18 +113,52 @@ pub async fn create_token(
         return Err(AccessError::InvalidName);
     }
     let token = random_id(TOKEN_PREFIX, 32);
+    let txn = crate::database::begin_write(db).await?;
+    let account = account_for(&txn, role, name).await?;
     let record = api_token::ActiveModel {
-        name: Set(name.to_owned()),
-        role: Set(role.as_str().to_owned()),
+        name: Set(account.name),
+        role: Set(account.role),
+        account_id: Set(account.id),
         token_hash: Set(hash(&token)),
         prefix: Set(token[..SHOWN_PREFIX_LENGTH].to_owned()),
         created_at: Set(now_ms()),
         revoked_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(CreatedToken { token, record })
+}
+
+/// The account of a role and name, made when it is first needed. Two processes making it
+/// at once both end up with the one row (the pair is unique).
+async fn account_for(
+    db: &impl ConnectionTrait,
+    role: Role,
+    name: &str,
+) -> Result<account::Model, DbErr> {
+    let find = || {
+        account::Entity::find()
+            .filter(account::Column::Role.eq(role.as_str()))
+            .filter(account::Column::Name.eq(name))
+    };
+    if let Some(account) = find().one(db).await? {
+        return Ok(account);
+    }
+    account::Entity::insert(account::ActiveModel {
+        role: Set(role.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([account::Column::Role, account::Column::Name])
+    .exec(db)
+    .await?;
+    find().one(db).await?.ok_or(DbErr::RecordNotFound(format!(
+        "the {} account `{name}`",
+        role.as_str()
+    )))
 }
 
 pub async fn list_tokens(db: &DatabaseConnection) -> Result<Vec<api_token::Model>, AccessError> {
@@ -155,26 +199,34 @@ pub async fn authenticate(
     let Some(header) = authorization else {
         return Ok(Principal::Anonymous);
     };
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .ok_or(AccessError::MalformedHeader)?;
+    let token = bearer_token(header).ok_or(AccessError::MalformedHeader)?;
     if !token.starts_with(TOKEN_PREFIX) {
         return Err(AccessError::InvalidToken);
     }
-    let record = api_token::Entity::find()
+    let found = api_token::Entity::find()
+        .find_also_related(account::Entity)
         .filter(api_token::Column::TokenHash.eq(hash(token)))
         .filter(api_token::Column::RevokedAt.is_null())
         .one(db)
-        .await?
-        .ok_or(AccessError::InvalidToken)?;
-    let role = Role::parse(&record.role).ok_or(AccessError::InvalidToken)?;
+        .await?;
+    let Some((record, Some(account))) = found else {
+        return Err(AccessError::InvalidToken);
+    };
+    let role = Role::parse(&account.role).ok_or(AccessError::InvalidToken)?;
     Ok(Principal::Token {
         id: record.id,
-        name: record.name,
+        account: account.id,
+        name: account.name,
         role,
     })
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
+/// (RFC 9110, 11.1): `bearer` and `BEARER` are `Bearer` too.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 #[cfg(test)]
@@ -185,17 +237,44 @@ mod tests {
     fn admins_manage_everything_partners_their_own() {
         let admin = Principal::Token {
             id: 1,
+            account: 10,
             name: "UIL".into(),
             role: Role::Admin,
         };
         let partner = Principal::Token {
             id: 2,
+            account: 20,
             name: "Ministry".into(),
             role: Role::Partner,
         };
-        assert!(admin.may_manage("Ministry"));
-        assert!(partner.may_manage("Ministry"));
-        assert!(!partner.may_manage("Other"));
-        assert!(!Principal::Anonymous.may_manage("Ministry"));
+        assert!(admin.may_manage(20));
+        assert!(partner.may_manage(20));
+        assert!(
+            !partner.may_manage(10),
+            "an admin's account is not a partner's"
+        );
+        assert!(!Principal::Anonymous.may_manage(20));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in [
+            "Bearer gnlc_x",
+            "bearer gnlc_x",
+            "BEARER gnlc_x",
+            "bEaReR gnlc_x",
+            "Bearer   gnlc_x ",
+        ] {
+            assert_eq!(bearer_token(header), Some("gnlc_x"), "{header}");
+        }
+        for header in [
+            "Basic gnlc_x",
+            "Bearer",
+            "Bearer ",
+            "Bearergnlc_x",
+            "gnlc_x",
+        ] {
+            assert_eq!(bearer_token(header), None, "{header}");
+        }
     }
 }

@@ -44,6 +44,9 @@ pub mod defaults {
     pub const CACHE_CONTROL: &str = "public, max-age=60";
     /// 16 MiB of cached answers: the whole network's nested tree is about 20 KiB.
     pub const RESPONSE_CACHE_BYTES: usize = 16 * 1024 * 1024;
+    /// A partner rarely needs more than a few endpoints; the cap bounds the fan-out one
+    /// token can cause.
+    pub const MAX_ENDPOINTS_PER_PARTNER: u64 = 20;
 }
 
 #[derive(Debug, Parser)]
@@ -82,7 +85,8 @@ pub enum TokenCommand {
     Create {
         #[arg(long, value_enum)]
         role: Role,
-        /// Who holds it; partner tokens with the same name share the partner's endpoints.
+        /// Who holds it. Tokens of one role with the same name act for one account (partner
+        /// tokens with the same name share the partner's endpoints); roles never share one.
         #[arg(long)]
         name: String,
     },
@@ -165,6 +169,29 @@ pub struct WebhookSettings {
     /// Run the delivery worker inside `gnlc serve`.
     #[arg(long = "worker", env = "GNLC_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub run_worker: bool,
+    /// Send deliveries through this HTTP proxy (`http://HOST:PORT`), which must then enforce
+    /// the address policy itself. Without it, deliveries ignore `HTTP_PROXY`, `HTTPS_PROXY`
+    /// and `ALL_PROXY`, and connect directly.
+    #[arg(long = "webhook-proxy", env = "GNLC_WEBHOOK_PROXY", value_parser = parse_proxy, global = true)]
+    pub proxy: Option<url::Url>,
+    /// Most webhook endpoints one account (a partner) may have.
+    #[arg(
+        long = "webhook-max-endpoints-per-partner",
+        env = "GNLC_WEBHOOK_MAX_ENDPOINTS_PER_PARTNER",
+        default_value_t = defaults::MAX_ENDPOINTS_PER_PARTNER,
+        global = true
+    )]
+    pub max_endpoints_per_partner: u64,
+}
+
+fn parse_proxy(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "`{text}` is not an HTTP proxy's URL (http://HOST:PORT or https://HOST:PORT)"
+        ));
+    }
+    Ok(url)
 }
 
 fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
@@ -185,6 +212,8 @@ impl Default for WebhookSettings {
             concurrency: 64,
             endpoint_concurrency: 4,
             run_worker: true,
+            proxy: None,
+            max_endpoints_per_partner: defaults::MAX_ENDPOINTS_PER_PARTNER,
         }
     }
 }
@@ -464,6 +493,32 @@ mod tests {
         let cli = Cli::try_parse_from(["gnlc", "--response-cache", "0"]).unwrap();
         assert_eq!(Http::from(&cli.global.http).response_cache_bytes, 0);
         assert!(Cli::try_parse_from(["gnlc", "--request-time-limit-ms", "0"]).is_err());
+    }
+
+    fn webhooks(flags: &[&str]) -> WebhookSettings {
+        let mut args = vec!["gnlc"];
+        args.extend_from_slice(flags);
+        Cli::try_parse_from(args).unwrap().global.webhooks
+    }
+
+    #[test]
+    fn the_webhook_proxy_and_endpoint_cap_parse() {
+        let settings = webhooks(&[]);
+        assert_eq!(settings.proxy, None);
+        assert_eq!(settings.max_endpoints_per_partner, 20);
+        let settings = webhooks(&[
+            "--webhook-proxy",
+            "http://egress.internal:3128",
+            "--webhook-max-endpoints-per-partner",
+            "3",
+        ]);
+        assert_eq!(
+            settings.proxy.map(|url| url.to_string()),
+            Some("http://egress.internal:3128/".to_owned())
+        );
+        assert_eq!(settings.max_endpoints_per_partner, 3);
+        assert!(Cli::try_parse_from(["gnlc", "--webhook-proxy", "socks5://x:1"]).is_err());
+        assert!(Cli::try_parse_from(["gnlc", "--webhook-proxy", "egress:3128"]).is_err());
     }
 
     #[test]

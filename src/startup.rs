@@ -25,6 +25,7 @@ use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
 use crate::http::{cors, graphiql, health, metrics, request_id};
+use crate::pagination::Cursors;
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -106,10 +107,12 @@ impl Application {
         let threads = std::thread::available_parallelism().map_or(2, usize::from);
         let executor =
             Executor::new(threads, http.max_values_in_flight).map_err(StartupError::Executor)?;
+        let cursors = Cursors::load(&db).await.map_err(StartupError::Database)?;
         let schema = graphql::build_schema(
             db.clone(),
             graphql::SearchDatabase(search_db),
             versions.clone(),
+            cursors,
             limits,
             settings.webhooks.clone(),
             wakeup.clone(),

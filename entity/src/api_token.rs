@@ -7,10 +7,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    /// Who holds it. Partner tokens with the same name act for the same partner.
+    /// Who holds it: its account's name.
     pub name: String,
-    /// `admin` or `partner`.
+    /// `admin` or `partner`: its account's role.
     pub role: String,
+    /// The account it acts for: tokens of one role with the same name share one.
+    pub account_id: i32,
     /// SHA-256 of the token, hex.
     #[sea_orm(unique)]
     pub token_hash: String,
@@ -22,6 +24,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::account::Entity",
+        from = "Column::AccountId",
+        to = "super::account::Column::Id"
+    )]
+    Account,
+}
+
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Account.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

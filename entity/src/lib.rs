@@ -1,5 +1,6 @@
 //! SeaORM entities of gnlc: one module per table.
 
+pub mod account;
 pub mod api_token;
 pub mod city;
 pub mod cohort;
@@ -10,6 +11,7 @@ pub mod delivery_attempt;
 pub mod event;
 pub mod names;
 pub mod region;
+pub mod server_key;
 pub mod webhook_endpoint;
 
 pub mod prelude {

@@ -10,8 +10,8 @@ pub struct Model {
     /// Public identifier, `ep_…`.
     #[sea_orm(unique)]
     pub public_id: String,
-    /// The partner (token name) that owns it.
-    pub owner: String,
+    /// The account that owns it.
+    pub account_id: i32,
     pub url: String,
     pub description: String,
     /// Event types it subscribes to, space-separated; empty: every type.
@@ -38,6 +38,18 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::delivery::Entity")]
     Delivery,
+    #[sea_orm(
+        belongs_to = "super::account::Entity",
+        from = "Column::AccountId",
+        to = "super::account::Column::Id"
+    )]
+    Account,
+}
+
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Account.def()
+    }
 }
 
 impl Related<super::delivery::Entity> for Entity {

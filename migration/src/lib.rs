@@ -12,6 +12,8 @@ mod m20261125_000003_create_access_and_webhooks;
 mod m20261125_000004_create_data_version;
 mod m20261125_000005_index_city_search;
 mod m20261126_000006_index_city_location;
+mod m20261127_000007_create_account;
+mod m20261127_000008_create_server_key;
 mod seed;
 
 pub struct Migrator;
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_data_version::Migration),
             Box::new(m20261125_000005_index_city_search::Migration),
             Box::new(m20261126_000006_index_city_location::Migration),
+            Box::new(m20261127_000007_create_account::Migration),
+            Box::new(m20261127_000008_create_server_key::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ use sea_orm::Condition;
 
 use super::{ResultExt, city_db, db, int};
 use crate::membership;
-use crate::pagination::{Page, encode_cursor};
+use crate::pagination::{Cursors, List, Page};
 
 /// What `totalCount` counts: the whole filtered list, whatever page was asked for.
 /// Counted only when a client selects the field.
@@ -34,9 +34,12 @@ impl TotalCount {
     }
 }
 
-/// Turns a page of rows into a connection; `key` is the column the page is ordered by,
-/// `fields` what the connection adds (e.g. `totalCount`).
+/// Turns a page of rows of `list` into a connection, each edge with its signed cursor;
+/// `key` is the column the page is ordered by, `fields` what the connection adds (e.g.
+/// `totalCount`).
 pub fn connection<M, N: OutputType, F: ObjectType>(
+    cursors: &Cursors,
+    list: List,
     page: Page<M>,
     key: impl Fn(&M) -> String,
     node: impl Fn(M) -> N,
@@ -47,7 +50,7 @@ pub fn connection<M, N: OutputType, F: ObjectType>(
     connection.edges = page
         .rows
         .into_iter()
-        .map(|row| Edge::new(encode_cursor(&key(&row)), node(row)))
+        .map(|row| Edge::new(cursors.encode(list, &key(&row)), node(row)))
         .collect();
     connection
 }

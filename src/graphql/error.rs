@@ -132,6 +132,8 @@ impl ErrorExtensions for EndpointError {
             EndpointError::Invalid(_) | EndpointError::Guard(_) | EndpointError::Page(_) => {
                 with_code(self.to_string(), code::BAD_USER_INPUT)
             }
+            EndpointError::TooMany(limit) => with_code(self.to_string(), code::BAD_USER_INPUT)
+                .extend_with(|_, e| e.set("limit", *limit)),
         }
     }
 }

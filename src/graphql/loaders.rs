@@ -193,6 +193,24 @@ pub struct EventId(pub i32);
 pub struct EndpointId(pub i32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AttemptsOfDelivery(pub i32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AccountId(pub i32);
+
+impl Loader<AccountId> for Database {
+    type Value = entity::account::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[AccountId],
+    ) -> Result<HashMap<AccountId, Self::Value>, Self::Error> {
+        let rows = entity::account::Entity::find()
+            .filter(entity::account::Column::Id.is_in(ids(keys, |k| k.0)))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|a| (AccountId(a.id), a)).collect())
+    }
+}
 
 impl Loader<EventId> for Database {
     type Value = entity::event::Model;

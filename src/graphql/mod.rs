@@ -29,6 +29,7 @@ use std::sync::Arc;
 use crate::access::Principal;
 use crate::config::WebhookSettings;
 use crate::data_version::DataVersions;
+use crate::pagination::{Cursors, List, PageRequest, Window};
 use crate::webhooks::worker::Wakeup;
 
 pub use mutation::Mutation;
@@ -52,12 +53,13 @@ pub struct Limits {
 }
 
 /// Builds the schema. The database, the data version the response cache knows, the
-/// notifier's settings and its wake-up call are shared; the principal and the loaders are
-/// added per request (see [`request_data`]).
+/// cursors' key, the notifier's settings and its wake-up call are shared; the principal
+/// and the loaders are added per request (see [`request_data`]).
 pub fn build_schema(
     db: DatabaseConnection,
     search_db: SearchDatabase,
     versions: Arc<DataVersions>,
+    cursors: Cursors,
     limits: Limits,
     webhooks: WebhookSettings,
     wakeup: Wakeup,
@@ -66,6 +68,7 @@ pub fn build_schema(
         .data(db)
         .data(search_db)
         .data(versions)
+        .data(cursors)
         .data(webhooks)
         .data(wakeup)
         .limit_depth(limits.depth)
@@ -169,6 +172,16 @@ fn city_db<'a>(
     } else {
         db(ctx)
     }
+}
+
+/// Signs and checks the cursors of the request's connections.
+fn cursors<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Cursors> {
+    context_data(ctx)
+}
+
+/// The page a connection field asks for, its cursors checked against `list`.
+fn window(ctx: &Context<'_>, list: List, page: PageRequest) -> async_graphql::Result<Window> {
+    page.window(cursors(ctx)?, list).gql()
 }
 
 fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {

@@ -198,8 +198,7 @@ impl Mutation {
             regions: input.regions,
             countries: input.countries,
         };
-        let allow_private = settings(ctx)?.allow_private_targets;
-        let (endpoint, secret) = endpoints::create(db(ctx)?, principal, spec, allow_private)
+        let (endpoint, secret) = endpoints::create(db(ctx)?, principal, spec, settings(ctx)?)
             .await
             .gql()?;
         Ok(WebhookEndpointWithSecret {

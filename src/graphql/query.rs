@@ -10,9 +10,9 @@ use super::country::Country;
 use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
-use super::{ResultExt, city_db, db, loader, prefetch};
+use super::{ResultExt, city_db, cursors, db, loader, prefetch, window};
 use crate::membership::{self, CityFilter, Membership};
-use crate::pagination::PageRequest;
+use crate::pagination::{List, PageRequest};
 use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
 
 pub struct Query;
@@ -50,14 +50,13 @@ impl Query {
         before: Option<String>,
     ) -> Result<Connection<String, Country, TotalCount>> {
         let db = db(ctx)?;
-        let window = PageRequest {
+        let page = PageRequest {
             first,
             after,
             last,
             before,
-        }
-        .window()
-        .gql()?;
+        };
+        let window = window(ctx, List::Countries, page)?;
         let condition = membership::country_condition(db, region.as_deref())
             .await
             .gql()?;
@@ -69,6 +68,8 @@ impl Query {
             prefetch::countries(loader(ctx)?, nodes, page.rows.clone()).await?;
         }
         Ok(connection(
+            cursors(ctx)?,
+            List::Countries,
             page,
             |c| c.name.clone(),
             Country,
@@ -108,14 +109,13 @@ impl Query {
     ) -> Result<Connection<String, City, TotalCount>> {
         let membership = membership.unwrap_or_default();
         let db = db(ctx)?;
-        let window = PageRequest {
+        let page = PageRequest {
             first,
             after,
             last,
             before,
-        }
-        .window()
-        .gql()?;
+        };
+        let window = window(ctx, List::Cities, page)?;
         let filter = CityFilter {
             membership,
             region,
@@ -133,6 +133,8 @@ impl Query {
             prefetch::cities(loader(ctx)?, nodes, page.rows.clone()).await?;
         }
         Ok(connection(
+            cursors(ctx)?,
+            List::Cities,
             page,
             |c| c.slug.clone(),
             City,
@@ -269,19 +271,25 @@ impl Query {
         before: Option<String>,
     ) -> Result<Connection<String, Event, EmptyFields>> {
         let principal = require_token(ctx)?;
-        let window = PageRequest {
+        let page = PageRequest {
             first,
             after,
             last,
             before,
-        }
-        .window()
-        .gql()?;
+        };
+        let window = window(ctx, List::Events, page)?;
         let page = endpoints::events(db(ctx)?, principal, &types.unwrap_or_default(), window)
             .await
             .gql()?;
         charge(ctx, page.rows.len())?;
-        Ok(connection(page, |e| e.id.to_string(), Event, EmptyFields))
+        Ok(connection(
+            cursors(ctx)?,
+            List::Events,
+            page,
+            |e| e.id.to_string(),
+            Event,
+            EmptyFields,
+        ))
     }
 
     /// The network as a whole.

@@ -6,10 +6,10 @@ use entity::{delivery, delivery_attempt, event, webhook_endpoint};
 
 use super::access::require_token;
 use super::connection::connection;
-use super::loaders::{AttemptsOfDelivery, EndpointId, EventId};
+use super::loaders::{AccountId, AttemptsOfDelivery, EndpointId, EventId};
 use super::scalars::DateTime;
-use super::{ResultExt, db, expect_row, loader};
-use crate::pagination::PageRequest;
+use super::{ResultExt, cursors, db, expect_row, loader, window};
+use crate::pagination::{List, PageRequest};
 use crate::webhooks::endpoints::{self, DeliveryFilter};
 
 fn words(list: &str) -> Vec<String> {
@@ -45,9 +45,13 @@ impl WebhookEndpoint {
         &self.0.description
     }
 
-    /// The partner account (token name) that owns it.
-    async fn owner(&self) -> &str {
-        &self.0.owner
+    /// The account (the name of its tokens) that owns it.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<String> {
+        let account = loader(ctx)?
+            .load_one(AccountId(self.0.account_id))
+            .await
+            .gql()?;
+        expect_row(account, "account").map(|account| account.name)
     }
 
     /// Event types it receives; empty: all of them.
@@ -133,12 +137,14 @@ pub async fn deliveries(
     page: PageRequest,
 ) -> Result<Connection<String, Delivery, EmptyFields>> {
     let principal = require_token(ctx)?;
-    let window = page.window().gql()?;
+    let window = window(ctx, List::Deliveries, page)?;
     let page = endpoints::deliveries(db(ctx)?, principal, &filter, window)
         .await
         .gql()?;
     super::budget::charge(ctx, page.rows.len())?;
     Ok(connection(
+        cursors(ctx)?,
+        List::Deliveries,
         page,
         |d| d.id.to_string(),
         Delivery,

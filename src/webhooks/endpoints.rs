@@ -2,11 +2,11 @@
 //! sees only what its account owns; an admin sees everything. What a principal may not
 //! see is reported as not found, as GitHub and Stripe do.
 
-use entity::{cohort, country, delivery, event, region, webhook_endpoint};
+use entity::{account, cohort, country, delivery, event, region, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::guard::{self, GuardError};
@@ -14,6 +14,7 @@ use super::outbox::{self, EventDraft, EventType};
 use super::signing;
 use crate::access::Principal;
 use crate::clock::now_ms;
+use crate::config::WebhookSettings;
 use crate::membership::normalise_country_code;
 use crate::pagination::{Page, PageFetchError, Window, fetch_page_by};
 
@@ -33,6 +34,11 @@ pub enum EndpointError {
     Invalid(String),
     #[error("the URL is refused: {0}")]
     Guard(#[from] GuardError),
+    #[error(
+        "an account may have at most {0} webhook endpoints: delete one, or change one with \
+         updateWebhookEndpoint"
+    )]
+    TooMany(u64),
     #[error(transparent)]
     Page(#[from] crate::pagination::PageError),
     #[error("database error")]
@@ -60,7 +66,7 @@ pub struct EndpointSpec {
     pub countries: Option<Vec<String>>,
 }
 
-fn account(principal: &Principal) -> Result<&str> {
+fn account(principal: &Principal) -> Result<i32> {
     principal.account().ok_or(EndpointError::Unauthenticated)
 }
 
@@ -171,14 +177,16 @@ fn check_description(description: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates an endpoint; returns it with its signing secret, shown this once.
+/// Creates an endpoint, within the account's cap (`--webhook-max-endpoints-per-partner`);
+/// returns it with its signing secret, shown this once.
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
     spec: EndpointSpec,
-    allow_private: bool,
+    settings: &WebhookSettings,
 ) -> Result<(webhook_endpoint::Model, String)> {
-    let owner = account(principal)?.to_owned();
+    let allow_private = settings.allow_private_targets;
+    let owner = account(principal)?;
     if spec.url.is_none() {
         return Err(EndpointError::Invalid("an endpoint needs a URL".into()));
     }
@@ -190,11 +198,26 @@ pub async fn create(
         regions,
         countries,
     } = validated(db, &spec, allow_private).await?;
+    let txn = crate::database::begin_write(db).await?;
+    // One creation at a time per account, so two at once cannot both pass the cap: on
+    // PostgreSQL the account's row stays locked until commit; on SQLite a writing
+    // transaction runs alone.
+    account::Entity::find_by_id(owner)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    let existing = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::AccountId.eq(owner))
+        .count(&txn)
+        .await?;
+    if existing >= settings.max_endpoints_per_partner {
+        return Err(EndpointError::TooMany(settings.max_endpoints_per_partner));
+    }
     let secret = signing::new_secret();
     let now = now_ms();
     let endpoint = webhook_endpoint::ActiveModel {
         public_id: Set(crate::clock::random_id("ep_", 12)),
-        owner: Set(owner),
+        account_id: Set(owner),
         url: Set(url.unwrap_or_default()),
         description: Set(description),
         event_types: Set(event_types.unwrap_or_default()),
@@ -210,8 +233,9 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok((endpoint, secret))
 }
 
@@ -223,7 +247,7 @@ pub async fn list(
     let owner = account(principal)?;
     let mut query = webhook_endpoint::Entity::find().order_by_asc(webhook_endpoint::Column::Id);
     if !principal.is_admin() {
-        query = query.filter(webhook_endpoint::Column::Owner.eq(owner));
+        query = query.filter(webhook_endpoint::Column::AccountId.eq(owner));
     }
     Ok(query.all(db).await?)
 }
@@ -239,7 +263,7 @@ pub async fn find(
         .filter(webhook_endpoint::Column::PublicId.eq(id))
         .one(db)
         .await?
-        .filter(|e| principal.may_manage(&e.owner))
+        .filter(|e| principal.may_manage(e.account_id))
         .ok_or_else(|| EndpointError::NotFound("webhook endpoint", id.to_owned()))
 }
 
@@ -415,7 +439,7 @@ async fn delivery_condition(
         let own = webhook_endpoint::Entity::find()
             .select_only()
             .column(webhook_endpoint::Column::Id)
-            .filter(webhook_endpoint::Column::Owner.eq(owner))
+            .filter(webhook_endpoint::Column::AccountId.eq(owner))
             .into_query();
         condition = condition.add(delivery::Column::EndpointId.in_subquery(own));
     }
@@ -458,7 +482,7 @@ pub async fn redeliver(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    if !principal.may_manage(&endpoint.owner) {
+    if !principal.may_manage(endpoint.account_id) {
         return Err(not_found());
     }
     let mut active: delivery::ActiveModel = found.into();
@@ -508,7 +532,7 @@ pub async fn events(
         let own = webhook_endpoint::Entity::find()
             .select_only()
             .column(webhook_endpoint::Column::Id)
-            .filter(webhook_endpoint::Column::Owner.eq(owner))
+            .filter(webhook_endpoint::Column::AccountId.eq(owner))
             .into_query();
         condition = condition.add(
             Condition::any()
@@ -526,7 +550,7 @@ pub async fn events(
 }
 
 /// How far an admission's notifications have gone: for each status, how many deliveries
-/// and how many distinct partner accounts.
+/// and how many distinct accounts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CohortDeliveryReport {
     pub partners: u64,
@@ -540,7 +564,7 @@ pub struct CohortDeliveryReport {
 #[derive(Debug, FromQueryResult)]
 struct StatusRow {
     status: String,
-    owner: String,
+    account_id: i32,
 }
 
 pub async fn cohort_report(
@@ -560,7 +584,7 @@ pub async fn cohort_report(
     let rows = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Status)
-        .column(webhook_endpoint::Column::Owner)
+        .column(webhook_endpoint::Column::AccountId)
         .inner_join(event::Entity)
         .inner_join(webhook_endpoint::Entity)
         .filter(event::Column::CohortId.eq(cohort.id))
@@ -575,11 +599,11 @@ pub async fn cohort_report(
     let mut partners = std::collections::HashSet::new();
     let mut reached = std::collections::HashSet::new();
     for row in &rows {
-        partners.insert(row.owner.as_str());
+        partners.insert(row.account_id);
         match row.status.as_str() {
             "succeeded" => {
                 report.succeeded += 1;
-                reached.insert(row.owner.as_str());
+                reached.insert(row.account_id);
             }
             "failed" => report.failed += 1,
             _ => report.pending += 1,

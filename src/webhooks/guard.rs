@@ -23,7 +23,11 @@ pub enum GuardError {
     Credentials,
     #[error("the URL is longer than {MAX_URL_LENGTH} characters")]
     TooLong,
-    #[error("{0} is a loopback, private, link-local or otherwise non-public address")]
+    #[error(
+        "{0} is a loopback, private, link-local or otherwise non-public address \
+         (allowed only when gnlc runs with --webhook-allow-private-targets, for development \
+         and intranets)"
+    )]
     Forbidden(IpAddr),
 }
 
@@ -52,29 +56,65 @@ fn is_forbidden_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_forbidden_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = embedded_v4(ip) {
-        return is_forbidden_v4(v4);
+    match embedded_v4(ip) {
+        // The address stands for an IPv4 address: it is what that one is.
+        Some(Embedded::Translated(v4)) => return is_forbidden_v4(v4),
+        // A tunnel reaches the address through IPv4 ones: any forbidden one is refused.
+        Some(Embedded::Tunnelled(through)) if through.into_iter().any(is_forbidden_v4) => {
+            return true;
+        }
+        Some(Embedded::Tunnelled(_)) | None => {}
     }
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
     ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
         || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
         || (first & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation, 2001:db8::/32
-        || (first == 0x0100 && ip.segments()[1..4] == [0, 0, 0]) // discard-only, 100::/64
+        || (first == 0x2001 && s[1] == 0x0db8) // documentation, 2001:db8::/32
+        || (first & 0xfff0) == 0x3ff0 // documentation, 3fff::/20
+        || (first == 0x2001 && s[1] == 0x0002 && s[2] == 0) // benchmarking, 2001:2::/48
+        || (first == 0x0100 && s[1..4] == [0, 0, 0]) // discard-only, 100::/64
+        // Local-use IPv4/IPv6 translation, 64:ff9b:1::/48 (RFC 8215): not globally
+        // reachable, and where the IPv4 address sits depends on the local translator.
+        || (first == 0x0064 && s[1] == 0xff9b && s[2] == 0x0001)
 }
 
-/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`)
-/// or NAT64 (`64:ff9b::a.b.c.d`) IPv6 address.
-fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+/// How an IPv6 address carries IPv4 addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Embedded {
+    /// The IPv6 address is another spelling of this IPv4 address, or is translated to it:
+    /// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, SIIT's IPv4-translated
+    /// `::ffff:0:a.b.c.d`, NAT64's well-known prefix `64:ff9b::a.b.c.d`.
+    Translated(Ipv4Addr),
+    /// Packets to it travel over IPv4 through these addresses: 6to4 (`2002:AABB:CCDD::/48`,
+    /// its relay) or Teredo (`2001:0:SSSS:SSSS:…`, its server, and its client's address
+    /// inverted in the last 32 bits).
+    Tunnelled([Ipv4Addr; 2]),
+}
+
+fn v4(high: u16, low: u16) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))
+}
+
+/// The IPv4 addresses an IPv6 address carries, by the form it has.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Embedded> {
     let s = ip.segments();
-    let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    match s[..6] {
-        [0, 0, 0, 0, 0, 0xffff] => Some(tail),
-        [0, 0, 0, 0, 0, 0] if !ip.is_loopback() && !ip.is_unspecified() => Some(tail),
-        [0x64, 0xff9b, 0, 0, 0, 0] => Some(tail),
+    let tail = v4(s[6], s[7]);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..] => Some(Embedded::Translated(tail)),
+        [0, 0, 0, 0, 0xffff, 0, ..] => Some(Embedded::Translated(tail)),
+        [0, 0, 0, 0, 0, 0, ..] if !ip.is_loopback() && !ip.is_unspecified() => {
+            Some(Embedded::Translated(tail))
+        }
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(Embedded::Translated(tail)),
+        [0x2002, high, low, ..] => Some(Embedded::Tunnelled([v4(high, low); 2])),
+        [0x2001, 0, high, low, ..] => Some(Embedded::Tunnelled([
+            v4(high, low),
+            Ipv4Addr::from(!u32::from(tail)),
+        ])),
         _ => None,
     }
 }
@@ -125,16 +165,22 @@ pub async fn check_resolved(url: &Url, allow_private: bool) -> Result<(), GuardE
 }
 
 /// The HTTP client's resolver: drops forbidden addresses, and fails when none is left.
+/// The proxy deliveries go through, when one is set, is trusted whatever its address.
 #[derive(Debug, Clone)]
 pub struct GuardedResolver {
     pub allow_private: bool,
+    pub proxy_host: Option<String>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        let allow_private = self.allow_private
+            || self
+                .proxy_host
+                .as_deref()
+                .is_some_and(|proxy| proxy.eq_ignore_ascii_case(&host));
         Box::pin(async move {
-            let host = name.as_str().to_owned();
             let resolved: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = resolved
@@ -156,8 +202,11 @@ impl Resolve for GuardedResolver {
 }
 
 impl GuardedResolver {
-    pub fn shared(allow_private: bool) -> Arc<Self> {
-        Arc::new(Self { allow_private })
+    pub fn shared(allow_private: bool, proxy_host: Option<String>) -> Arc<Self> {
+        Arc::new(Self {
+            allow_private,
+            proxy_host,
+        })
     }
 }
 
@@ -207,6 +256,64 @@ mod tests {
         ] {
             assert!(!forbidden(ip), "{ip} should be allowed");
         }
+    }
+
+    #[test]
+    fn ipv6_forms_embedding_ipv4_are_judged_by_the_ipv4_addresses() {
+        for ip in [
+            // NAT64, the well-known prefix 64:ff9b::/96
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::192.168.1.1",
+            // NAT64, local use (64:ff9b:1::/48), whatever it carries
+            "64:ff9b:1::7f00:1",
+            "64:ff9b:1:0:0:0:808:808",
+            "64:ff9b:1:abcd::1",
+            // 6to4, 2002::/16: the relay's IPv4 address in bits 16-47
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2002:c0a8:101::1",
+            "2002:a9fe:a9fe::1",
+            "2002::1",
+            // SIIT's IPv4-translated addresses, ::ffff:0:0:0/96
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:10.0.0.1",
+            "::ffff:0:169.254.169.254",
+            // Teredo, 2001::/32: a private server (bits 32-63) ...
+            "2001:0:a00:1::fefe:fefe",
+            "2001:0:7f00:1::fefe:fefe",
+            // ... or a client (the last 32 bits, inverted) on loopback or a private network
+            "2001:0:808:808::80ff:fffe",
+            "2001:0:808:808::f5ff:fffe",
+            "2001:0:808:808::3f57:fefe",
+        ] {
+            assert!(forbidden(ip), "{ip} should be forbidden");
+            let url = format!("http://[{ip}]/hooks");
+            assert!(
+                matches!(check_url(&url, false), Err(GuardError::Forbidden(_))),
+                "{url} should be refused"
+            );
+        }
+        for ip in [
+            "64:ff9b::8.8.8.8",
+            "2002:808:808::1",
+            "::ffff:0:8.8.8.8",
+            // Teredo with server 8.8.8.8 and client 1.1.1.1
+            "2001:0:808:808::fefe:fefe",
+        ] {
+            assert!(!forbidden(ip), "{ip} should be allowed");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_flag_that_allows_private_targets() {
+        let refused = check_url("http://10.0.0.1/", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("--webhook-allow-private-targets"),
+            "{refused}"
+        );
     }
 
     #[test]

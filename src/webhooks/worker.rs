@@ -100,13 +100,7 @@ impl Worker {
         settings: WebhookSettings,
         wakeup: Wakeup,
     ) -> Result<Arc<Self>, WorkerError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .dns_resolver(GuardedResolver::shared(settings.allow_private_targets))
-            .user_agent(concat!("gnlc-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = delivery_client(&settings)?;
         let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
         let name = random_id("worker_", 6);
         Ok(Arc::new(Self {
@@ -496,6 +490,33 @@ impl Worker {
         update.exec(&txn).await?;
         txn.commit().await
     }
+}
+
+/// The HTTP client deliveries go out with: no redirects, the attempt's time limit, and
+/// the address guard in its resolver. It connects directly, whatever `HTTP_PROXY`,
+/// `HTTPS_PROXY` or `ALL_PROXY` say (a proxy would resolve names itself, past the guard),
+/// unless a proxy is set (`--webhook-proxy`): that one is reached whatever its address,
+/// and must enforce the address policy itself.
+pub fn delivery_client(settings: &WebhookSettings) -> Result<reqwest::Client, WorkerError> {
+    let proxy_host = settings
+        .proxy
+        .as_ref()
+        .and_then(|proxy| proxy.host_str())
+        .map(str::to_owned);
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout)
+        .dns_resolver(GuardedResolver::shared(
+            settings.allow_private_targets,
+            proxy_host,
+        ))
+        .user_agent(concat!("gnlc-webhooks/", env!("CARGO_PKG_VERSION")));
+    let builder = match &settings.proxy {
+        Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str())?),
+        None => builder.no_proxy(),
+    };
+    Ok(builder.build()?)
 }
 
 /// An update that also gives up a delivery's lease.

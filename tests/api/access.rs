@@ -1,11 +1,13 @@
 //! Who may do what: anonymous readers, partners, admins; bad tokens change nothing.
 
-use gnlc::access::Role;
+use gnlc::access::{Principal, Role};
+use migration::MigratorTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, empty_database};
 use crate::notify::{ADMIT, CREATE_ENDPOINT, cohort_2026, subscribe};
-use crate::on_both_backends;
+use crate::{for_each_backend, on_both_backends};
 
 async fn admitting_needs_an_admin_token(app: TestApp) {
     let partner = app.token(Role::Partner, "Partner").await;
@@ -214,7 +216,217 @@ async fn what_a_token_sees_is_never_cached_for_others(app: TestApp) {
     assert_eq!(admit.status(), 405);
 }
 
+/// An admin and a partner whose tokens have the same name are two accounts: neither acts
+/// for the other, while the partner's tokens of that name all act for the partner.
+async fn an_admin_and_a_partner_with_the_same_name_share_nothing(app: TestApp) {
+    let admin = app.token(Role::Admin, "SharedName").await;
+    let partner = app.token(Role::Partner, "SharedName").await;
+    let partner_again = app.token(Role::Partner, "SharedName").await;
+    let (admins, _) = subscribe(&app, &admin, "http://127.0.0.1:9/admin", json!({})).await;
+    let (partners, _) = subscribe(&app, &partner, "http://127.0.0.1:9/partner", json!({})).await;
+
+    let list = "{ webhookEndpoints { id owner } }";
+    assert_eq!(
+        app.data_as(&partner, list, json!({})).await["webhookEndpoints"],
+        json!([{ "id": partners, "owner": "SharedName" }]),
+        "the partner does not see the admin's endpoint"
+    );
+    assert_eq!(
+        app.data_as(&partner_again, list, json!({})).await["webhookEndpoints"],
+        json!([{ "id": partners, "owner": "SharedName" }]),
+        "the partner's other token acts for the same partner"
+    );
+    assert_eq!(
+        app.data_as(&admin, list, json!({})).await["webhookEndpoints"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "an admin sees every endpoint"
+    );
+    for mutation in [
+        "mutation($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }",
+        "mutation($id: ID!) { pauseWebhookEndpoint(id: $id) { status } }",
+        "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
+    ] {
+        let (code, _) = app
+            .error_as(Some(&partner), mutation, json!({ "id": admins }))
+            .await;
+        assert_eq!(code, "NOT_FOUND", "{mutation}");
+    }
+    let get = "query($id: ID!) { webhookEndpoint(id: $id) { status } }";
+    assert_eq!(
+        app.data_as(&admin, get, json!({ "id": admins })).await["webhookEndpoint"]["status"],
+        "ACTIVE",
+        "the admin's endpoint is untouched"
+    );
+}
+
+/// Tokens and endpoints of a database made before accounts existed move to accounts:
+/// tokens by role and name, endpoints to the partner of their owner's name, else the admin
+/// of that name, else a new partner account; deliveries stay with their endpoints.
+async fn existing_tokens_and_endpoints_move_to_accounts(backend: Backend) {
+    let database = empty_database(backend).await;
+    let (db, _) = gnlc::database::connect(&database.url, 2).await.unwrap();
+    let before_accounts = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261127_000007_create_account")
+        .expect("the accounts migration");
+    migration::Migrator::up(&db, Some(before_accounts as u32))
+        .await
+        .unwrap();
+    let tokens = [
+        ("UIL", "admin", "gnlc_uil"),
+        ("Alice", "partner", "gnlc_alice1"),
+        ("Alice", "partner", "gnlc_alice2"),
+        ("SharedName", "admin", "gnlc_shared_admin"),
+        ("SharedName", "partner", "gnlc_shared_partner"),
+        ("AdminOnly", "admin", "gnlc_admin_only"),
+    ];
+    for (name, role, token) in tokens {
+        db.execute_unprepared(&format!(
+            "INSERT INTO api_token (name, role, token_hash, prefix, created_at) \
+             VALUES ('{name}', '{role}', '{}', '{token}', 1)",
+            gnlc::access::hash(token)
+        ))
+        .await
+        .unwrap();
+    }
+    for owner in ["Alice", "SharedName", "AdminOnly", "Gone"] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO webhook_endpoint (public_id, owner, url, description, event_types, \
+             regions, countries, secret, status, created_at, updated_at) VALUES \
+             ('ep_{owner}', '{owner}', 'http://127.0.0.1:9/', '', '', '', '', 'whsec_x', 'active', 1, 1)"
+        ))
+        .await
+        .unwrap();
+    }
+    db.execute_unprepared(
+        "INSERT INTO event (public_id, event_type, payload, regions, countries, created_at) \
+         VALUES ('msg_1', 'webhook.test', '{}', '', '', 1)",
+    )
+    .await
+    .unwrap();
+    db.execute_unprepared(
+        "INSERT INTO delivery (event_id, endpoint_id, status, attempt_count, next_attempt_at, \
+         created_at, updated_at) SELECT e.id, w.id, 'pending', 0, 1, 1, 1 \
+         FROM event e, webhook_endpoint w WHERE w.public_id = 'ep_Alice'",
+    )
+    .await
+    .unwrap();
+
+    gnlc::database::migrate(&db).await.unwrap();
+
+    let accounts: Vec<(String, String)> = entity::account::Entity::find()
+        .order_by_asc(entity::account::Column::Name)
+        .order_by_asc(entity::account::Column::Role)
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.name, a.role))
+        .collect();
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, r)| (n.to_string(), r.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        accounts,
+        pairs(&[
+            ("AdminOnly", "admin"),
+            ("Alice", "partner"),
+            ("Gone", "partner"),
+            ("SharedName", "admin"),
+            ("SharedName", "partner"),
+            ("UIL", "admin"),
+        ])
+    );
+    let owner = |public_id: &'static str| {
+        let db = db.clone();
+        async move {
+            let endpoint = entity::webhook_endpoint::Entity::find()
+                .filter(entity::webhook_endpoint::Column::PublicId.eq(public_id))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let account = entity::account::Entity::find_by_id(endpoint.account_id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            (account.name, account.role)
+        }
+    };
+    assert_eq!(
+        [
+            owner("ep_Alice").await,
+            owner("ep_SharedName").await,
+            owner("ep_AdminOnly").await,
+            owner("ep_Gone").await,
+        ]
+        .to_vec(),
+        pairs(&[
+            ("Alice", "partner"),
+            ("SharedName", "partner"),
+            ("AdminOnly", "admin"),
+            ("Gone", "partner"),
+        ])
+    );
+
+    // Both of Alice's tokens act for her one account and manage her endpoint; the admin
+    // named SharedName is not the partner named SharedName.
+    let principal = |token: &'static str| {
+        let db = db.clone();
+        async move {
+            gnlc::access::authenticate(&db, Some(&format!("Bearer {token}")))
+                .await
+                .unwrap()
+        }
+    };
+    let alice = principal("gnlc_alice1").await;
+    assert_eq!(alice.account(), principal("gnlc_alice2").await.account());
+    let endpoints = gnlc::webhooks::endpoints::list(&db, &alice).await.unwrap();
+    assert_eq!(endpoints.len(), 1);
+    assert_eq!(endpoints[0].public_id, "ep_Alice");
+    let shared_admin = principal("gnlc_shared_admin").await;
+    let shared_partner = principal("gnlc_shared_partner").await;
+    assert!(shared_admin.is_admin() && !shared_partner.is_admin());
+    assert_ne!(shared_admin.account(), shared_partner.account());
+    assert!(matches!(shared_partner, Principal::Token { ref name, .. } if name == "SharedName"));
+    let deliveries = entity::delivery::Entity::find().all(&db).await.unwrap();
+    assert_eq!(deliveries.len(), 1, "the delivery stayed");
+    assert_eq!(deliveries[0].endpoint_id, endpoints[0].id);
+}
+
+/// Authentication schemes are case-insensitive (RFC 9110): `BEARER` is `Bearer`.
+async fn the_bearer_scheme_is_matched_in_any_case(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("authorization", format!("{scheme} {admin}"))
+            .json(&json!({ "query": "{ webhookEndpoints { id } }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["data"]["webhookEndpoints"],
+            json!([]),
+            "{scheme}: {body}"
+        );
+    }
+}
+
+for_each_backend!(existing_tokens_and_endpoints_move_to_accounts);
+
 on_both_backends!(
+    an_admin_and_a_partner_with_the_same_name_share_nothing,
+    the_bearer_scheme_is_matched_in_any_case,
     what_a_token_sees_is_never_cached_for_others,
     admitting_needs_an_admin_token,
     a_bad_token_is_refused_whole,

@@ -124,6 +124,20 @@ async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
     }
 }
 
+/// A fresh, empty database (no migration applied), removed when dropped.
+pub struct EmptyDatabase {
+    pub url: String,
+    _database: TestDatabase,
+}
+
+pub async fn empty_database(backend: Backend) -> EmptyDatabase {
+    let (url, database) = fresh_database(backend).await;
+    EmptyDatabase {
+        url,
+        _database: database,
+    }
+}
+
 /// Notifier settings for tests: loopback receivers allowed, fast retries and polls.
 pub fn test_settings(url: String) -> Settings {
     let mut settings = Settings::for_tests(url);

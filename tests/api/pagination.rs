@@ -1,8 +1,11 @@
 //! Relay cursor pagination of `cities`: forwards, backwards, and the limits.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gnlc::access::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, spawn_app_sharing};
 use crate::on_both_backends;
 
 const PAGE: &str = r#"query($first: Int, $after: String, $last: Int, $before: String) {
@@ -128,7 +131,62 @@ async fn bad_page_arguments_are_refused_with_a_code(app: TestApp) {
     }
 }
 
+/// Cursors gnlc did not give out are refused on every connection, before and after:
+/// the unsigned form cursors once had, with a key of our choosing, and a cursor of another
+/// list.
+async fn forged_cursors_are_refused_on_every_connection(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let city_cursor = app
+        .data("{ cities(first: 1) { edges { cursor } } }", json!({}))
+        .await["cities"]["edges"][0]["cursor"]
+        .clone();
+    let forged = [
+        json!(URL_SAFE_NO_PAD.encode("v1:zzzz-forged")),
+        json!(URL_SAFE_NO_PAD.encode("v1:chisinau")),
+        json!(URL_SAFE_NO_PAD.encode("v1:1")),
+        json!(URL_SAFE_NO_PAD.encode("1")),
+    ];
+    for list in ["cities", "countries", "events", "deliveries"] {
+        let mut cursors = forged.to_vec();
+        if list != "cities" {
+            cursors.push(city_cursor.clone());
+        }
+        for cursor in cursors {
+            for (size, bound) in [("first", "after"), ("last", "before")] {
+                let query = format!(
+                    "query($c: String) {{ {list}({size}: 1, {bound}: $c) {{ edges {{ cursor }} }} }}"
+                );
+                let (code, message) = app
+                    .error_as(Some(&admin), &query, json!({ "c": cursor }))
+                    .await;
+                assert_eq!(code, "BAD_USER_INPUT", "{list} {bound} {cursor}: {message}");
+                assert_eq!(
+                    message,
+                    format!("`{bound}` is not a cursor this API gave out"),
+                    "{list} {bound} {cursor}"
+                );
+            }
+        }
+    }
+}
+
+/// A cursor keeps working in another gnlc process on the same database (and so after a
+/// restart): the key it is signed with is the database's.
+async fn cursors_work_in_every_process_on_the_database(app: TestApp) {
+    let first = app.data(PAGE, json!({ "first": 2 })).await;
+    let cursor = first["cities"]["pageInfo"]["endCursor"].clone();
+    let other = spawn_app_sharing(&app, |_| {}).await;
+    let here = app.data(PAGE, json!({ "first": 2, "after": cursor })).await;
+    let there = other
+        .data(PAGE, json!({ "first": 2, "after": cursor }))
+        .await;
+    assert_eq!(slugs(&here["cities"]), ["al-shahaniya", "algiers"]);
+    assert_eq!(here, there);
+}
+
 on_both_backends!(
+    forged_cursors_are_refused_on_every_connection,
+    cursors_work_in_every_process_on_the_database,
     pages_walk_forwards_and_backwards_over_the_same_order,
     a_cursor_resumes_right_after_its_edge,
     bad_page_arguments_are_refused_with_a_code,

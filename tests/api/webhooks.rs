@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use gnlc::access::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with};
 use crate::notify::{
     CREATE_ENDPOINT, admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe, verify,
 };
@@ -217,6 +217,10 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
         "http://[::ffff:127.0.0.1]/hooks".into(),
         "http://[::ffff:10.0.0.1]/hooks".into(),
         "http://[fd00::1]/hooks".into(),
+        "http://[64:ff9b::7f00:1]/hooks".into(),
+        "http://[2002:a00:1::1]/hooks".into(),
+        "http://[::ffff:0:127.0.0.1]/hooks".into(),
+        "http://[2001:0:808:808::80ff:fffe]/hooks".into(),
         format!("http://localhost:{port}/hooks"),
         "ftp://partner.example/hooks".into(),
         "not a url".into(),
@@ -229,6 +233,12 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
             )
             .await;
         assert_eq!(code, "BAD_USER_INPUT", "{url}: {message}");
+        if message.contains("non-public address") {
+            assert!(
+                message.contains("--webhook-allow-private-targets"),
+                "{url}: the refusal names the flag that allows it: {message}"
+            );
+        }
     }
     let none = app
         .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
@@ -238,9 +248,15 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
     // A name that resolved to a public address when saved and to loopback now (DNS
     // changed) is refused again when the worker connects.
     let now = gnlc::clock::now_ms();
+    let account = entity::account::Entity::find()
+        .filter(entity::account::Column::Name.eq("Partner"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the partner's account");
     entity::webhook_endpoint::ActiveModel {
         public_id: Set("ep_rebound".into()),
-        owner: Set("Partner".into()),
+        account_id: Set(account.id),
         url: Set(format!("http://localhost:{port}/hooks")),
         description: Set(String::new()),
         event_types: Set(ADMISSIONS_ONLY.into()),
@@ -265,10 +281,124 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
     };
     let error = attempted["attempts"][0]["error"].as_str().unwrap();
     assert!(error.contains("non-public address"), "{error}");
+    assert!(error.contains("--webhook-allow-private-targets"), "{error}");
     assert!(
         receiver.received().is_empty(),
         "nothing reached the loopback receiver"
     );
+}
+
+/// The port of a receiver's URL.
+fn port_of(url: &str) -> u16 {
+    url::Url::parse(url).unwrap().port().unwrap()
+}
+
+/// A proxy named by `HTTP_PROXY` (or its kin) in gnlc's environment would resolve an
+/// endpoint's name itself, past the address guard: deliveries ignore it and connect
+/// directly. `gnlc worker` runs as a child process, so that only it sees the variables.
+async fn proxy_variables_do_not_carry_deliveries(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhooks.run_worker = false).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let proxy = Receiver::start(vec![Reply::ok()]);
+    let endpoint = Receiver::start(vec![Reply::ok()]);
+    let (id, _) = subscribe(&app, &partner, &endpoint.url, json!({})).await;
+    app.data_as(
+        &partner,
+        "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+
+    let proxy_url = format!("http://127.0.0.1:{}", port_of(&proxy.url));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gnlc"));
+    command
+        .arg("worker")
+        .env("GNLC_DATABASE_URL", &app.database_url)
+        .env("GNLC_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+        .env("GNLC_WEBHOOK_POLL_INTERVAL", "100ms")
+        .env_remove("GNLC_WEBHOOK_PROXY")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for variable in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env(variable, &proxy_url);
+    }
+    let mut worker = ChildProcess(command.spawn().expect("gnlc worker starts"));
+    let delivered = settled(&app, &partner, &id, 1).await;
+    worker.kill();
+    assert_eq!(delivered[0]["status"], "SUCCEEDED");
+    assert_eq!(endpoint.received().len(), 1, "delivered directly");
+    assert!(
+        proxy.received().is_empty(),
+        "nothing went through the proxy of the environment"
+    );
+}
+
+/// A proxy named by `--webhook-proxy` carries every delivery, and is reached whatever its
+/// address (it enforces the address policy itself).
+async fn the_webhook_proxy_carries_deliveries(backend: Backend) {
+    let proxy = Receiver::start(vec![Reply::ok()]);
+    let proxy_url = format!("http://localhost:{}", port_of(&proxy.url));
+    let app = spawn_app_with(backend, |s| {
+        s.webhooks.allow_private_targets = false;
+        s.webhooks.proxy = Some(proxy_url.parse().unwrap());
+    })
+    .await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let (id, _) = subscribe(&app, &partner, "http://partner.example/hooks", json!({})).await;
+    app.data_as(
+        &partner,
+        "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let requests = proxy.wait_for(1, true).await;
+    assert_eq!(requests[0].header("host"), Some("partner.example"));
+    assert_eq!(requests[0].json()["type"], "webhook.test");
+    assert_eq!(
+        settled(&app, &partner, &id, 1).await[0]["status"],
+        "SUCCEEDED"
+    );
+}
+
+/// An account has at most `--webhook-max-endpoints-per-partner` endpoints, whichever of
+/// its tokens creates them; other accounts have their own share.
+async fn an_account_has_at_most_its_share_of_endpoints(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhooks.max_endpoints_per_partner = 2).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let rotated = app.token(Role::Partner, "Partner").await;
+    let other = app.token(Role::Partner, "Other").await;
+    let (first, _) = subscribe(&app, &partner, "http://127.0.0.1:9/1", json!({})).await;
+    subscribe(&app, &rotated, "http://127.0.0.1:9/2", json!({})).await;
+
+    let create = json!({ "input": { "url": "http://127.0.0.1:9/3" } });
+    for token in [&partner, &rotated] {
+        let (_, body) = app
+            .graphql_as(Some(token), CREATE_ENDPOINT, create.clone())
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert_eq!(error["extensions"]["limit"], 2, "{body}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("at most 2 webhook endpoints"), "{message}");
+    }
+    let mine = app
+        .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
+        .await;
+    assert_eq!(mine["webhookEndpoints"].as_array().unwrap().len(), 2);
+    subscribe(&app, &other, "http://127.0.0.1:9/other", json!({})).await;
+
+    let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
+    app.data_as(&partner, delete, json!({ "id": first })).await;
+    subscribe(&app, &partner, "http://127.0.0.1:9/3", json!({})).await;
 }
 
 async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
@@ -633,6 +763,9 @@ on_both_backends!(
 );
 
 for_each_backend!(
+    an_account_has_at_most_its_share_of_endpoints,
+    proxy_variables_do_not_carry_deliveries,
+    the_webhook_proxy_carries_deliveries,
     a_hanging_endpoint_delays_no_other,
     the_address_guard_refuses_non_public_targets,
     deliveries_can_be_sent_again,

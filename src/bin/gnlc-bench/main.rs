@@ -541,7 +541,17 @@ async fn scale(
 
 /// One admission fanned out to many loopback endpoints by gnlc's own delivery worker.
 async fn fan_out(args: &Args, url: &str) -> anyhow::Result<()> {
-    let server = start_gnlc("gnlc (worker)", url, &["--webhook-allow-private-targets"])?;
+    // Every endpoint is the one partner's: lift the cap on endpoints per account.
+    let endpoints = args.fanout_endpoints.to_string();
+    let server = start_gnlc(
+        "gnlc (worker)",
+        url,
+        &[
+            "--webhook-allow-private-targets",
+            "--webhook-max-endpoints-per-partner",
+            &endpoints,
+        ],
+    )?;
     let db = Database::connect(url).await?;
     let partner = gnlc::access::create_token(&db, "benchmark partner", gnlc::access::Role::Partner)
         .await?
