@@ -188,7 +188,8 @@ impl Default for WebhookSettings {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalSettings {
-    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB` (a
+    /// PostgreSQL database that does not exist is created).
     #[arg(long, env = "GNLC_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
     /// Most database connections of each pool: the API's, the delivery worker's, and on

@@ -5,8 +5,9 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, RuntimeErr, SqliteTransactionMode, TransactionOptions,
@@ -23,15 +24,31 @@ impl StatementCounter {
     }
 }
 
-/// Opens a connection pool and instruments it with a [`StatementCounter`].
+/// Opens a connection pool and instruments it with a [`StatementCounter`]. A PostgreSQL
+/// database that does not exist is created first (on the same server, as the same user).
 pub async fn connect(
     url: &str,
     max_connections: u32,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let counter = StatementCounter::default();
-    let db = open(url, max_connections, Plans::Cached, &counter).await?;
+    let db = match open(url, max_connections, Plans::Cached, &counter).await {
+        Err(error)
+            if sqlx_cause(&error)
+                .and_then(sqlstate)
+                .is_some_and(|code| code == INVALID_CATALOG_NAME) =>
+        {
+            create_database(url).await.map_err(sqlx_error)?;
+            open(url, max_connections, Plans::Cached, &counter).await?
+        }
+        opened => opened?,
+    };
     Ok((db, counter))
 }
+
+/// PostgreSQL's SQLSTATE for a database that does not exist.
+const INVALID_CATALOG_NAME: &str = "3D000";
+/// PostgreSQL's SQLSTATE for a database that exists already.
+const DUPLICATE_DATABASE: &str = "42P04";
 
 /// The sqlx error under a database error, if there is one.
 fn sqlx_cause(error: &DbErr) -> Option<&sqlx::Error> {
@@ -46,6 +63,33 @@ fn sqlx_cause(error: &DbErr) -> Option<&sqlx::Error> {
 /// The SQLSTATE of the database's error, if it is one.
 fn sqlstate(error: &sqlx::Error) -> Option<std::borrow::Cow<'_, str>> {
     error.as_database_error()?.code()
+}
+
+fn sqlx_error(error: sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error)))
+}
+
+/// Creates the database a PostgreSQL URL names, from the server's `postgres` database; a
+/// database another process created meanwhile is as good.
+async fn create_database(url: &str) -> Result<(), sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    let name = options.get_database().unwrap_or_default().to_owned();
+    let mut server = PgConnection::connect_with(&options.clone().database("postgres")).await?;
+    let created = sqlx::raw_sql(AssertSqlSafe(format!(
+        "CREATE DATABASE \"{}\"",
+        name.replace('"', "\"\"")
+    )))
+    .execute(&mut server)
+    .await;
+    server.close().await.ok();
+    match created {
+        Ok(_) => {
+            tracing::info!(database = %name, "the database did not exist: created it");
+            Ok(())
+        }
+        Err(error) if sqlstate(&error).is_some_and(|code| code == DUPLICATE_DATABASE) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// A pool for the statements whose best plan depends on their values, counted with `db`'s

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::ChildProcess;
+use crate::helpers::{ChildProcess, missing_postgres_database};
 
 fn gnlc() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gnlc"));
@@ -216,4 +216,20 @@ fn a_cohort_is_admitted_from_a_csv_file_once() {
         errors.contains("row 2: latitude: 95 is not between -90 and 90"),
         "{errors}"
     );
+}
+
+#[test]
+fn a_missing_postgresql_database_is_created() {
+    let database = missing_postgres_database();
+    let (ok, _, log) = run(gnlc()
+        .args(["migrate", "--database-url", &database.url])
+        .env("GNLC_LOG", "info"));
+    assert!(ok, "{log}");
+    assert!(log.contains("did not exist: created it"), "{log}");
+    let (ok, listing, errors) =
+        run(gnlc().args(["token", "list", "--database-url", &database.url]));
+    assert!(ok && listing.starts_with("  id"), "{errors}");
+    // Once there, it is used as it is.
+    let (ok, _, log) = run(gnlc().args(["migrate", "--database-url", &database.url]));
+    assert!(ok && !log.contains("created it"), "{log}");
 }

@@ -124,6 +124,23 @@ async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
     }
 }
 
+/// A PostgreSQL database that does not exist yet, on the tests' server, dropped at the end
+/// if something created it.
+pub struct MissingDatabase {
+    pub url: String,
+    _database: TestDatabase,
+}
+
+pub fn missing_postgres_database() -> MissingDatabase {
+    let admin_url =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+    let name = unique_name();
+    MissingDatabase {
+        url: with_database(&admin_url, &name),
+        _database: TestDatabase::Postgres { admin_url, name },
+    }
+}
+
 /// Notifier settings for tests: loopback receivers allowed, fast retries and polls.
 pub fn test_settings(url: String) -> Settings {
     let mut settings = Settings::for_tests(url);
