@@ -53,30 +53,131 @@ pub mod defaults {
 #[command(
     name = "gnlc",
     version,
-    about = "Open data API for the UNESCO Global Network of Learning Cities"
+    about = "Open data API for the UNESCO Global Network of Learning Cities",
+    // `gnlc --port 0` serves: the flags of `serve` without a command.
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// `serve`'s flags, for `gnlc` with no command.
     #[command(flatten)]
-    pub global: GlobalSettings,
+    pub serve: ServeArgs,
+}
+
+impl Cli {
+    /// The command to run: `serve` when none is named.
+    pub fn into_command(self) -> Command {
+        self.command
+            .unwrap_or_else(|| Command::Serve(Box::new(self.serve)))
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default): migrates and seeds the database, then listens.
-    Serve,
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations (schema and seed data) and exit.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(flatten)]
+        log: LogSettings,
+    },
     /// Print the GraphQL schema (SDL) and exit.
     Schema,
     /// Run the webhook delivery worker alone (no API), until SIGINT or SIGTERM.
-    Worker,
+    Worker {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(flatten)]
+        log: LogSettings,
+        #[command(flatten)]
+        webhooks: WebhookSettings,
+    },
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Admit a cohort from a CSV file of its cities (same rules as `admitCohort`).
     Admit(AdmitArgs),
+}
+
+/// What `gnlc serve` (and `gnlc` alone) is told: the database, logging, where to listen,
+/// the HTTP surface and the notifier.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub log: LogSettings,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "GNLC_HOST",
+        default_value = "127.0.0.1",
+        help_heading = "Listening"
+    )]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(
+        long,
+        env = "GNLC_PORT",
+        default_value_t = 8000,
+        help_heading = "Listening"
+    )]
+    pub port: u16,
+    #[command(flatten)]
+    pub http: HttpSettings,
+    /// Run the webhook delivery worker inside `gnlc serve`.
+    #[arg(long = "worker", env = "GNLC_WORKER", default_value_t = true, action = clap::ArgAction::Set,
+          help_heading = "Webhooks")]
+    pub run_worker: bool,
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// The database, for the commands that use it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Database")]
+pub struct DatabaseSettings {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB` (a
+    /// PostgreSQL database that does not exist is created).
+    #[arg(long, env = "GNLC_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Most database connections of each pool: the API's, the delivery worker's, and on
+    /// PostgreSQL city search's (opened as needed); plus one listening connection.
+    #[arg(long, env = "GNLC_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+}
+
+/// How a long-running command logs.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogSettings {
+    #[command(flatten)]
+    pub format: LogFormatSetting,
+    /// Log filter in `tracing` syntax, e.g. `info` or `gnlc=debug,sqlx=warn`.
+    #[arg(long, env = "GNLC_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// The log's format: the one logging setting of the commands that log only warnings.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogFormatSetting {
+    /// Log format: `human` lines or one `json` object per line.
+    #[arg(long, env = "GNLC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+/// What the one-shot commands on the database (`token`, `admit`) are told besides their own
+/// arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ToolSettings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub log: LogFormatSetting,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,11 +190,30 @@ pub enum TokenCommand {
         /// tokens with the same name share the partner's endpoints); roles never share one.
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        settings: ToolSettings,
     },
     /// List tokens (never the tokens themselves).
-    List,
+    List {
+        #[command(flatten)]
+        settings: ToolSettings,
+    },
     /// Revoke a token by id or by its shown prefix.
-    Revoke { token: String },
+    Revoke {
+        token: String,
+        #[command(flatten)]
+        settings: ToolSettings,
+    },
+}
+
+impl TokenCommand {
+    pub fn settings(&self) -> &ToolSettings {
+        match self {
+            Self::Create { settings, .. }
+            | Self::List { settings }
+            | Self::Revoke { settings, .. } => settings,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -118,56 +238,56 @@ pub struct AdmitArgs {
     pub network_cities: Option<i32>,
     #[arg(long)]
     pub network_countries: Option<i32>,
+    #[command(flatten)]
+    pub settings: ToolSettings,
 }
 
 /// The notifier's settings.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Webhooks")]
 pub struct WebhookSettings {
     /// Allow webhook endpoints on loopback, private, link-local and other non-public
     /// addresses (intranets, tests). Off by default.
     #[arg(
         long = "webhook-allow-private-targets",
-        env = "GNLC_WEBHOOK_ALLOW_PRIVATE_TARGETS",
-        global = true
+        env = "GNLC_WEBHOOK_ALLOW_PRIVATE_TARGETS"
     )]
     pub allow_private_targets: bool,
     /// Delays between attempts of a failing delivery, comma-separated (ms, s, m, h, d).
-    #[arg(long = "webhook-retry-schedule", env = "GNLC_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_schedule, global = true)]
+    #[arg(long = "webhook-retry-schedule", env = "GNLC_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_schedule)]
     pub retry_schedule: RetrySchedule,
     /// Time limit of one delivery attempt.
-    #[arg(long = "webhook-timeout", env = "GNLC_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    #[arg(long = "webhook-timeout", env = "GNLC_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Longest `Retry-After` honoured (longer ones are cut to this).
-    #[arg(long = "webhook-max-retry-after", env = "GNLC_WEBHOOK_MAX_RETRY_AFTER", default_value = "1h", value_parser = parse_duration, global = true)]
+    #[arg(long = "webhook-max-retry-after", env = "GNLC_WEBHOOK_MAX_RETRY_AFTER", default_value = "1h", value_parser = parse_duration)]
     pub max_retry_after: Duration,
     /// An endpoint whose deliveries fail without a success for this long is disabled.
-    #[arg(long = "webhook-disable-after", env = "GNLC_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration, global = true)]
+    #[arg(long = "webhook-disable-after", env = "GNLC_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration)]
     pub disable_after: Duration,
     /// How long a worker holds a claimed delivery; a delivery whose worker died is taken
     /// up again after it. Must exceed the attempt time limit.
-    #[arg(long = "webhook-lease", env = "GNLC_WEBHOOK_LEASE", default_value = "60s", value_parser = parse_duration, global = true)]
+    #[arg(long = "webhook-lease", env = "GNLC_WEBHOOK_LEASE", default_value = "60s", value_parser = parse_duration)]
     pub lease: Duration,
     /// How often an idle worker looks for due deliveries.
-    #[arg(long = "webhook-poll-interval", env = "GNLC_WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = parse_duration, global = true)]
+    #[arg(long = "webhook-poll-interval", env = "GNLC_WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub poll_interval: Duration,
     /// Most deliveries one worker attempts at once.
     #[arg(
         long = "webhook-concurrency",
         env = "GNLC_WEBHOOK_CONCURRENCY",
-        default_value_t = 64,
-        global = true
+        default_value_t = 64
     )]
     pub concurrency: usize,
     /// Most attempts one worker makes at once to any one endpoint.
     #[arg(
         long = "webhook-endpoint-concurrency",
         env = "GNLC_WEBHOOK_ENDPOINT_CONCURRENCY",
-        default_value_t = 4,
-        global = true
+        default_value_t = 4
     )]
     pub endpoint_concurrency: usize,
-    /// Run the delivery worker inside `gnlc serve`.
-    #[arg(long = "worker", env = "GNLC_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    /// Whether `gnlc serve` runs the delivery worker (its `--worker` flag).
+    #[arg(skip = true)]
     pub run_worker: bool,
     /// Send deliveries through this HTTP proxy (`http://HOST:PORT`), which must then enforce
     /// the address policy itself. Without it, deliveries ignore `HTTP_PROXY`, `HTTPS_PROXY`
@@ -218,50 +338,19 @@ impl Default for WebhookSettings {
     }
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct GlobalSettings {
-    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, env = "GNLC_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: String,
-    /// Most database connections of each pool: the API's, the delivery worker's, and on
-    /// PostgreSQL city search's (opened as needed); plus one listening connection.
-    #[arg(
-        long,
-        env = "GNLC_DATABASE_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub database_max_connections: u32,
-    /// Log format: `human` lines or one `json` object per line.
-    #[arg(long, env = "GNLC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
-    pub log_format: LogFormat,
-    /// Log filter in `tracing` syntax, e.g. `info` or `gnlc=debug,sqlx=warn`.
-    #[arg(long, env = "GNLC_LOG", default_value = "info", global = true)]
-    pub log: String,
-    /// Address to listen on.
-    #[arg(long, env = "GNLC_HOST", default_value = "127.0.0.1", global = true)]
-    pub host: String,
-    /// Port to listen on (0 picks a free one).
-    #[arg(long, env = "GNLC_PORT", default_value_t = 8000, global = true)]
-    pub port: u16,
-    #[command(flatten)]
-    pub webhooks: WebhookSettings,
-    #[command(flatten)]
-    pub http: HttpSettings,
-}
-
 /// The partner-facing HTTP surface: limits, batching, persisted queries, caching, CORS, GraphiQL.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "HTTP")]
 pub struct HttpSettings {
     /// Largest request body accepted, in bytes (413 beyond).
-    #[arg(long, env = "GNLC_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES, global = true)]
+    #[arg(long, env = "GNLC_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
     /// Deepest selection nesting accepted in a query.
-    #[arg(long, env = "GNLC_MAX_QUERY_DEPTH", default_value_t = defaults::MAX_QUERY_DEPTH, global = true)]
+    #[arg(long, env = "GNLC_MAX_QUERY_DEPTH", default_value_t = defaults::MAX_QUERY_DEPTH)]
     pub max_query_depth: usize,
     /// Most fields (and fragment spreads) an operation or a fragment selects, counted
     /// through its fragments; a document may select four times as many in all.
-    #[arg(long, env = "GNLC_MAX_QUERY_COMPLEXITY", default_value_t = defaults::MAX_QUERY_COMPLEXITY, global = true)]
+    #[arg(long, env = "GNLC_MAX_QUERY_COMPLEXITY", default_value_t = defaults::MAX_QUERY_COMPLEXITY)]
     pub max_query_complexity: usize,
     /// Most tokens (names, punctuation, strings, numbers) a document may hold; counted
     /// before it is parsed.
@@ -270,46 +359,46 @@ pub struct HttpSettings {
     /// Highest cost accepted: the most values a query's answer could hold, each list
     /// multiplying what it selects by its length.
     #[arg(long, env = "GNLC_MAX_QUERY_COST", default_value_t = defaults::MAX_QUERY_COST,
-          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub max_query_cost: u64,
     /// Most values one answer may hold, counted while it is built (`RESPONSE_TOO_LARGE`
     /// beyond).
     #[arg(long, env = "GNLC_MAX_RESPONSE_VALUES", default_value_t = defaults::MAX_RESPONSE_VALUES,
-          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub max_response_values: u64,
     /// Most values the requests running at once may hold, by their costs; a request waits
     /// within its time limit until its cost fits.
     #[arg(long, env = "GNLC_MAX_VALUES_IN_FLIGHT", default_value_t = defaults::MAX_VALUES_IN_FLIGHT,
-          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub max_values_in_flight: u64,
     /// Time limit for one HTTP request's GraphQL work, in milliseconds.
     #[arg(long, env = "GNLC_REQUEST_TIME_LIMIT_MS", default_value_t = defaults::REQUEST_TIME_LIMIT_MS,
-          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub request_time_limit_ms: u64,
     /// Most operations in one batched request (a JSON array); 0 refuses batches.
-    #[arg(long, env = "GNLC_MAX_BATCH_SIZE", default_value_t = defaults::MAX_BATCH_SIZE, global = true)]
+    #[arg(long, env = "GNLC_MAX_BATCH_SIZE", default_value_t = defaults::MAX_BATCH_SIZE)]
     pub max_batch_size: usize,
     /// Bytes of automatic persisted queries remembered (the oldest forgotten first); 0
     /// remembers none.
-    #[arg(long = "persisted-queries", env = "GNLC_PERSISTED_QUERIES", default_value_t = defaults::PERSISTED_QUERY_BYTES, global = true)]
+    #[arg(long = "persisted-queries", env = "GNLC_PERSISTED_QUERIES", default_value_t = defaults::PERSISTED_QUERY_BYTES)]
     pub persisted_query_bytes: usize,
     /// `Cache-Control` of successful GET responses.
-    #[arg(long, env = "GNLC_CACHE_CONTROL", default_value = defaults::CACHE_CONTROL, global = true)]
+    #[arg(long, env = "GNLC_CACHE_CONTROL", default_value = defaults::CACHE_CONTROL)]
     pub cache_control: String,
     /// Bytes of answers to anonymous public queries kept in memory, each valid until the
     /// next admission or withdrawal; 0 turns the response cache off.
-    #[arg(long = "response-cache", env = "GNLC_RESPONSE_CACHE", default_value_t = defaults::RESPONSE_CACHE_BYTES, global = true)]
+    #[arg(long = "response-cache", env = "GNLC_RESPONSE_CACHE", default_value_t = defaults::RESPONSE_CACHE_BYTES)]
     pub response_cache_bytes: usize,
     /// On PostgreSQL, learn of admissions and withdrawals from notifications (`LISTEN`)
     /// instead of reading the data version for each cached answer.
     #[arg(long, env = "GNLC_DATA_VERSION_NOTIFICATIONS", default_value_t = true,
-          action = clap::ArgAction::Set, global = true)]
+          action = clap::ArgAction::Set)]
     pub data_version_notifications: bool,
     /// Origins allowed to call the API from a browser (comma-separated; `*` for any). None by default.
-    #[arg(long, env = "GNLC_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(long, env = "GNLC_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Folder holding GraphiQL's npm packages (`npm ci` in `web/` fills it).
-    #[arg(long, env = "GNLC_WEB_ASSETS_DIR", default_value = DEFAULT_WEB_ASSETS_DIR, global = true)]
+    #[arg(long, env = "GNLC_WEB_ASSETS_DIR", default_value = DEFAULT_WEB_ASSETS_DIR)]
     pub web_assets_dir: PathBuf,
 }
 
@@ -399,15 +488,18 @@ impl From<&HttpSettings> for Http {
     }
 }
 
-impl From<&GlobalSettings> for Settings {
-    fn from(global: &GlobalSettings) -> Self {
+impl From<&ServeArgs> for Settings {
+    fn from(serve: &ServeArgs) -> Self {
         Self {
-            database_url: global.database_url.clone(),
-            database_max_connections: global.database_max_connections,
-            host: global.host.clone(),
-            port: global.port,
-            webhooks: global.webhooks.clone(),
-            http: Http::from(&global.http),
+            database_url: serve.database.database_url.clone(),
+            database_max_connections: serve.database.database_max_connections,
+            host: serve.host.clone(),
+            port: serve.port,
+            webhooks: WebhookSettings {
+                run_worker: serve.run_worker,
+                ..serve.webhooks.clone()
+            },
+            http: Http::from(&serve.http),
         }
     }
 }
@@ -430,24 +522,50 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// The settings `gnlc ARGS` serves with; panics on another command.
+    fn serve(args: &[&str]) -> Settings {
+        let cli = Cli::try_parse_from(std::iter::once("gnlc").chain(args.iter().copied())).unwrap();
+        match cli.into_command() {
+            Command::Serve(serve) => Settings::from(serve.as_ref()),
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
     #[test]
     fn serve_is_the_default_and_flags_parse() {
         let cli = Cli::try_parse_from(["gnlc", "--database-url", "sqlite::memory:"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.global.database_url, "sqlite::memory:");
+        assert_eq!(
+            serve(&["--database-url", "sqlite::memory:"]).database_url,
+            "sqlite::memory:"
+        );
         let cli =
             Cli::try_parse_from(["gnlc", "serve", "--port", "0", "--log-format", "json"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Serve)));
-        assert_eq!(cli.global.port, 0);
-        assert_eq!(cli.global.log_format, LogFormat::Json);
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("not serve");
+        };
+        assert_eq!(args.port, 0);
+        assert_eq!(args.log.format.log_format, LogFormat::Json);
+        // A command's flags go after it; serve's before another command are refused.
+        assert!(Cli::try_parse_from(["gnlc", "--port", "0", "schema"]).is_err());
+        assert!(Cli::try_parse_from(["gnlc", "schema", "--port", "0"]).is_err());
+        assert!(Cli::try_parse_from(["gnlc", "token", "list", "--cors-origins", "*"]).is_err());
+        let cli =
+            Cli::try_parse_from(["gnlc", "token", "list", "--database-url", "sqlite::memory:"])
+                .unwrap();
+        let Some(Command::Token(token)) = cli.command else {
+            panic!("not token");
+        };
+        assert_eq!(token.settings().database.database_url, "sqlite::memory:");
     }
 
     #[test]
     fn webhook_settings_parse_and_default_as_documented() {
-        let cli = Cli::try_parse_from(["gnlc"]).unwrap();
-        assert_eq!(cli.global.webhooks.retry_schedule, RetrySchedule::default());
-        assert!(!cli.global.webhooks.allow_private_targets);
-        assert!(cli.global.webhooks.run_worker);
+        let settings = serve(&[]);
+        assert_eq!(settings.webhooks.retry_schedule, RetrySchedule::default());
+        assert!(!settings.webhooks.allow_private_targets);
+        assert!(settings.webhooks.run_worker);
+        assert!(!serve(&["--worker", "false"]).webhooks.run_worker);
         let cli = Cli::try_parse_from([
             "gnlc",
             "worker",
@@ -455,43 +573,41 @@ mod tests {
             "100ms,1s",
             "--webhook-timeout",
             "2s",
-            "--worker",
-            "false",
         ])
         .unwrap();
-        assert_eq!(cli.global.webhooks.retry_schedule.0.len(), 2);
-        assert_eq!(cli.global.webhooks.timeout, Duration::from_secs(2));
-        assert!(!cli.global.webhooks.run_worker);
+        let Some(Command::Worker { webhooks, .. }) = cli.command else {
+            panic!("not worker");
+        };
+        assert_eq!(webhooks.retry_schedule.0.len(), 2);
+        assert_eq!(webhooks.timeout, Duration::from_secs(2));
+        // `--worker` is serve's: the worker is the worker.
+        assert!(Cli::try_parse_from(["gnlc", "worker", "--worker", "false"]).is_err());
         assert!(Cli::try_parse_from(["gnlc", "--webhook-retry-schedule", "soon"]).is_err());
     }
 
     #[test]
     fn http_settings_have_sane_defaults_and_parse() {
-        let cli = Cli::try_parse_from(["gnlc"]).unwrap();
-        let http = Http::from(&cli.global.http);
+        let http = serve(&[]).http;
         assert_eq!(http.max_body_bytes, defaults::MAX_BODY_BYTES);
         assert_eq!(http.request_time_limit, Duration::from_secs(10));
         assert!(http.cors_origins.is_empty(), "no CORS origin by default");
-        let cli = Cli::try_parse_from([
-            "gnlc",
+        assert_eq!(http.response_cache_bytes, defaults::RESPONSE_CACHE_BYTES);
+        let http = serve(&[
             "--cors-origins",
             "https://a.example, https://b.example",
             "--max-batch-size",
             "0",
         ])
-        .unwrap();
-        let http = Http::from(&cli.global.http);
+        .http;
         assert_eq!(
             http.cors_origins,
             ["https://a.example", "https://b.example"]
         );
         assert_eq!(http.max_batch_size, 0);
         assert_eq!(
-            Http::from(&Cli::try_parse_from(["gnlc"]).unwrap().global.http).response_cache_bytes,
-            defaults::RESPONSE_CACHE_BYTES
+            serve(&["--response-cache", "0"]).http.response_cache_bytes,
+            0
         );
-        let cli = Cli::try_parse_from(["gnlc", "--response-cache", "0"]).unwrap();
-        assert_eq!(Http::from(&cli.global.http).response_cache_bytes, 0);
         assert!(Cli::try_parse_from(["gnlc", "--request-time-limit-ms", "0"]).is_err());
     }
 

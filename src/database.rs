@@ -1,14 +1,17 @@
 //! Connecting to the database, applying migrations, and counting SQL statements.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnAcquireErr, ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, RuntimeErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Counts every SQL statement the application runs, for tests, metrics and benchmarks.
@@ -21,14 +24,72 @@ impl StatementCounter {
     }
 }
 
-/// Opens a connection pool and instruments it with a [`StatementCounter`].
+/// Opens a connection pool and instruments it with a [`StatementCounter`]. A PostgreSQL
+/// database that does not exist is created first (on the same server, as the same user).
 pub async fn connect(
     url: &str,
     max_connections: u32,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let counter = StatementCounter::default();
-    let db = open(url, max_connections, Plans::Cached, &counter).await?;
+    let db = match open(url, max_connections, Plans::Cached, &counter).await {
+        Err(error)
+            if sqlx_cause(&error)
+                .and_then(sqlstate)
+                .is_some_and(|code| code == INVALID_CATALOG_NAME) =>
+        {
+            create_database(url).await.map_err(sqlx_error)?;
+            open(url, max_connections, Plans::Cached, &counter).await?
+        }
+        opened => opened?,
+    };
     Ok((db, counter))
+}
+
+/// PostgreSQL's SQLSTATE for a database that does not exist.
+const INVALID_CATALOG_NAME: &str = "3D000";
+/// PostgreSQL's SQLSTATE for a database that exists already.
+const DUPLICATE_DATABASE: &str = "42P04";
+
+/// The sqlx error under a database error, if there is one.
+fn sqlx_cause(error: &DbErr) -> Option<&sqlx::Error> {
+    match error {
+        DbErr::Conn(RuntimeErr::SqlxError(error))
+        | DbErr::Exec(RuntimeErr::SqlxError(error))
+        | DbErr::Query(RuntimeErr::SqlxError(error)) => Some(error),
+        _ => None,
+    }
+}
+
+/// The SQLSTATE of the database's error, if it is one.
+fn sqlstate(error: &sqlx::Error) -> Option<std::borrow::Cow<'_, str>> {
+    error.as_database_error()?.code()
+}
+
+fn sqlx_error(error: sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error)))
+}
+
+/// Creates the database a PostgreSQL URL names, from the server's `postgres` database; a
+/// database another process created meanwhile is as good.
+async fn create_database(url: &str) -> Result<(), sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    let name = options.get_database().unwrap_or_default().to_owned();
+    let mut server = PgConnection::connect_with(&options.clone().database("postgres")).await?;
+    let created = sqlx::raw_sql(AssertSqlSafe(format!(
+        "CREATE DATABASE \"{}\"",
+        name.replace('"', "\"\"")
+    )))
+    .execute(&mut server)
+    .await;
+    server.close().await.ok();
+    match created {
+        Ok(_) => {
+            tracing::info!(database = %name, "the database did not exist: created it");
+            Ok(())
+        }
+        Err(error) if sqlstate(&error).is_some_and(|code| code == DUPLICATE_DATABASE) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// A pool for the statements whose best plan depends on their values, counted with `db`'s
@@ -89,6 +150,11 @@ async fn open(
             opts.options([("plan_cache_mode", "force_custom_plan")])
         });
     }
+    // Connections opened before a renewal are closed rather than handed out (PostgreSQL's
+    // pools only: an SQLite file does not drop its connections).
+    options.map_sqlx_postgres_before_acquire(|_, connection| {
+        Box::pin(async move { Ok(!opened_before_renewal(connection.age)) })
+    });
     let mut db = Database::connect(options).await?;
     let count = counter.0.clone();
     db.set_metric_callback(move |_| {
@@ -111,6 +177,64 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
+}
+
+/// Whether an error lost its database connection rather than the statement failing: the
+/// connection broke or was closed (PostgreSQL restarting, or an administrator terminating
+/// its backend), so the statement may run again on a fresh one.
+pub fn connection_lost(error: &DbErr) -> bool {
+    if let DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) = error {
+        return true;
+    }
+    if let DbErr::Conn(RuntimeErr::Internal(message))
+    | DbErr::Exec(RuntimeErr::Internal(message))
+    | DbErr::Query(RuntimeErr::Internal(message)) = error
+    {
+        return dropped(message);
+    }
+    match sqlx_cause(error) {
+        Some(sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed) => true,
+        Some(sqlx::Error::Protocol(message)) => dropped(message),
+        // Class 08, connection exception; 57P01-57P05: the server ended the session
+        // (terminated, crashed, starting, its database dropped, idle too long).
+        Some(error) => {
+            sqlstate(error).is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+        }
+        None => false,
+    }
+}
+
+/// When the connections were last renewed, in nanoseconds after [`CLOCK`]'s start, plus
+/// one; 0: never.
+static RENEWED: AtomicU64 = AtomicU64::new(0);
+static CLOCK: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// After a connection was lost, the others opened as long ago likely were too (PostgreSQL
+/// restarted, failed over, or had its backends terminated), and a ping may not tell yet:
+/// from now on, every pool of the process closes the connections opened until now instead
+/// of handing them out, and opens new ones as needed.
+pub fn renew_connections() {
+    let now = u64::try_from(CLOCK.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    RENEWED.fetch_max(now.saturating_add(1), Ordering::Relaxed);
+}
+
+/// Whether a connection of this age was opened before the last renewal.
+fn opened_before_renewal(age: Duration) -> bool {
+    let renewed = RENEWED.load(Ordering::Relaxed);
+    let opened = CLOCK.elapsed().saturating_sub(age);
+    renewed != 0 && u64::try_from(opened.as_nanos()).unwrap_or(u64::MAX) < renewed
+}
+
+/// Whether a message says the connection went away.
+fn dropped(message: &str) -> bool {
+    [
+        "terminating connection",
+        "connection reset",
+        "connection closed",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|symptom| message.to_ascii_lowercase().contains(symptom))
 }
 
 /// Whether the database answers.

@@ -1,56 +1,73 @@
 //! The `gnlc` command: `serve` (the default), `migrate`, `schema`, `worker`, `token`,
 //! `admit`.
 
+use std::process::ExitCode;
+
 use anyhow::{Context, bail};
 use clap::Parser;
 use gnlc::access;
 use gnlc::admission::{self, AdmissionError, CohortAdmission};
-use gnlc::config::{AdmitArgs, Cli, Command, GlobalSettings, Settings, TokenCommand};
+use gnlc::config::{AdmitArgs, Cli, Command, DatabaseSettings, Settings, TokenCommand};
 use gnlc::startup::Application;
 use gnlc::webhooks::worker::{Wakeup, Worker};
 use gnlc::{cohort_file, database, graphql, telemetry};
 use sea_orm::DatabaseConnection;
 
+/// A failure is one line on stderr, its causes joined, and a non-zero exit code: never a
+/// backtrace, even with `RUST_BACKTRACE` set.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let global = &cli.global;
-    match cli.command {
-        Some(Command::Schema) => {
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.into_command() {
+        Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Some(Command::Migrate) => {
-            telemetry::init(global.log_format, &global.log);
-            open_database(global).await?;
+        Command::Migrate { database, log } => {
+            telemetry::init(log.format.log_format, &log.log);
+            open_database(&database).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
-        Some(Command::Worker) => {
-            telemetry::init(global.log_format, &global.log);
-            let db = open_database(global).await?;
-            let worker = Worker::new(db, global.webhooks.clone(), Wakeup::default())?;
+        Command::Worker {
+            database,
+            log,
+            webhooks,
+        } => {
+            telemetry::init(log.format.log_format, &log.log);
+            let db = open_database(&database).await?;
+            let worker = Worker::new(db, webhooks, Wakeup::default())?;
             worker.run(shutdown_signal()).await;
             Ok(())
         }
-        Some(Command::Token(command)) => {
-            telemetry::init(global.log_format, "warn");
-            token(&open_database(global).await?, command).await
+        Command::Token(command) => {
+            let settings = command.settings();
+            telemetry::init(settings.log.log_format, "warn");
+            token(&open_database(&settings.database).await?, command).await
         }
-        Some(Command::Admit(args)) => {
-            telemetry::init(global.log_format, "warn");
-            admit(&open_database(global).await?, args).await
+        Command::Admit(args) => {
+            telemetry::init(args.settings.log.log_format, "warn");
+            admit(&open_database(&args.settings.database).await?, args).await
         }
-        Some(Command::Serve) | None => {
-            telemetry::init(global.log_format, &global.log);
-            let app = Application::build(&Settings::from(global)).await?;
+        Command::Serve(serve) => {
+            telemetry::init(serve.log.format.log_format, &serve.log.log);
+            let app = Application::build(&Settings::from(serve.as_ref())).await?;
             app.run_until_stopped().await.context("server failed")
         }
     }
 }
 
-async fn open_database(global: &GlobalSettings) -> anyhow::Result<DatabaseConnection> {
-    let (db, _) = database::connect(&global.database_url, global.database_max_connections)
+async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let (db, _) = database::connect(&settings.database_url, settings.database_max_connections)
         .await
         .context("cannot open the database")?;
     database::migrate(&db)
@@ -79,7 +96,7 @@ async fn shutdown_signal() {
 
 async fn token(db: &DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Create { role, name } => {
+        TokenCommand::Create { role, name, .. } => {
             let created = access::create_token(db, &name, role).await?;
             eprintln!(
                 "Created {} token {} for {:?}. It is shown only now: store it.",
@@ -89,7 +106,7 @@ async fn token(db: &DatabaseConnection, command: TokenCommand) -> anyhow::Result
             );
             println!("{}", created.token);
         }
-        TokenCommand::List => {
+        TokenCommand::List { .. } => {
             println!(
                 "{:>4}  {:<8}  {:<14}  {:<24}  {:<24}  name",
                 "id", "role", "prefix", "created", "revoked"
@@ -108,7 +125,7 @@ async fn token(db: &DatabaseConnection, command: TokenCommand) -> anyhow::Result
                 );
             }
         }
-        TokenCommand::Revoke { token } => {
+        TokenCommand::Revoke { token, .. } => {
             let revoked = access::revoke_token(db, &token).await?;
             println!(
                 "revoked token {} ({}, {})",

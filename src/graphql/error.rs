@@ -73,10 +73,37 @@ pub fn with_code(message: impl Into<String>, code: &'static str) -> async_graphq
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
 }
 
-/// An error whose cause must stay on the server: logged here, opaque to the client.
-pub fn internal(error: &dyn std::error::Error) -> async_graphql::Error {
+/// An error whose cause must stay on the server: logged here, opaque to the client. One
+/// that lost its database connection carries [`ConnectionLost`] as its source.
+pub fn internal(error: &(dyn std::error::Error + 'static)) -> async_graphql::Error {
     tracing::error!(error = %error, debug = ?error, "internal error while resolving a request");
-    with_code("internal server error", code::INTERNAL)
+    let mut coded = with_code("internal server error", code::INTERNAL);
+    if lost_connection(error) {
+        coded.source = Some(Arc::new(ConnectionLost));
+    }
+    coded
+}
+
+/// The mark of an error that lost its database connection (one PostgreSQL dropped): the
+/// statement never ran to its end, and a read may run again on a fresh connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLost;
+
+/// Whether an error, or one of its causes, is a database error that lost its connection.
+fn lost_connection(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source()).any(|error| {
+        error
+            .downcast_ref::<DbErr>()
+            .is_some_and(crate::database::connection_lost)
+    })
+}
+
+/// Whether a response holds an error that lost its database connection.
+pub fn lost_its_connection(response: &Response) -> bool {
+    response
+        .errors
+        .iter()
+        .any(|error| error.source::<ConnectionLost>().is_some())
 }
 
 impl ErrorExtensions for MembershipError {

@@ -27,9 +27,10 @@ use super::persisted::{PersistedQueries, PersistedQueryError, Resolved};
 use super::wire::{self, Incoming, WireRequest};
 use crate::access::Principal;
 use crate::data_version::DataVersions;
+use crate::database;
 use crate::graphql::budget::ResponseBudget;
 use crate::graphql::cost::{self, CostModel, Refusal};
-use crate::graphql::error::{code, coded};
+use crate::graphql::error::{self, code, coded};
 use crate::graphql::list_sizes::KnownListSizes;
 use crate::graphql::tokens;
 use crate::graphql::{self, GnlcSchema, Limits};
@@ -419,9 +420,17 @@ impl GraphQLService {
         };
         // Waits for room among the requests running; the deadline still holds meanwhile.
         let _room = self.executor.admit(cost.unwrap_or(1)).await;
-        let budget = ResponseBudget::new(self.limits.response_values);
-        let request = graphql::request_data(request, &self.db, principal, budget.clone());
-        let response = graphql::execute(&self.schema, request, &budget).await;
+        // A read that lost its database connection (one PostgreSQL dropped) runs once more,
+        // on a fresh one: it wrote nothing.
+        let again = is_read(&mut request).then(|| copy(&request));
+        let mut response = self.execute(request, principal.clone()).await;
+        if let Some(again) = again
+            && error::lost_its_connection(&response)
+        {
+            tracing::warn!("a read lost its database connection: running it again");
+            database::renew_connections();
+            response = self.execute(again, principal).await;
+        }
         if let (Some(hash), Some(query)) = (remember_as, query)
             && validated(&response)
         {
@@ -433,6 +442,17 @@ impl GraphQLService {
             operation,
             outcome: Ok(encoded),
         }
+    }
+
+    /// Executes a request with its per-request data and a budget of its own.
+    async fn execute(
+        &self,
+        request: async_graphql::Request,
+        principal: Principal,
+    ) -> async_graphql::Response {
+        let budget = ResponseBudget::new(self.limits.response_values);
+        let request = graphql::request_data(request, &self.db, principal, budget.clone());
+        graphql::execute(&self.schema, request, &budget).await
     }
 
     /// Checks a parsed document's shape and its operation's cost before async-graphql
@@ -604,6 +624,25 @@ fn prepare(wire: WireRequest, is_get: bool) -> Result<(Prepared, Option<String>)
         }
     }
     Ok((Prepared::Run(request), operation))
+}
+
+/// Whether a request's operation is a query (which writes nothing, so it may run again).
+fn is_read(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    request.parsed_query().is_ok_and(|document| {
+        select_operation(document, operation_name.as_deref())
+            .is_ok_and(|(_, kind)| kind == OperationType::Query)
+    })
+}
+
+/// A request as it came, to run again (its document is parsed again then: that is rare).
+fn copy(request: &async_graphql::Request) -> async_graphql::Request {
+    let mut copy = async_graphql::Request::new(request.query.clone());
+    copy.operation_name = request.operation_name.clone();
+    copy.variables = request.variables.clone();
+    copy.extensions = request.extensions.clone();
+    copy.introspection_mode = request.introspection_mode;
+    copy
 }
 
 /// Whether a response's document parsed and passed validation and the limits (what an

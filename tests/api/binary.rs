@@ -1,12 +1,13 @@
-//! The `gnlc` binary as a person runs it: `gnlc schema`, and `gnlc` with no configuration
-//! creating, migrating and seeding an SQLite file in its working directory.
+//! The `gnlc` binary as a person runs it: `gnlc schema`; `gnlc` with no configuration
+//! creating, migrating and seeding an SQLite file in its working directory; its commands,
+//! their help and their errors.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::ChildProcess;
+use crate::helpers::{ChildProcess, missing_postgres_database};
 
 fn gnlc() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gnlc"));
@@ -216,4 +217,102 @@ fn a_cohort_is_admitted_from_a_csv_file_once() {
         errors.contains("row 2: latitude: 95 is not between -90 and 90"),
         "{errors}"
     );
+}
+
+#[test]
+fn user_errors_are_one_line_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let failures: [&[&str]; 4] = [
+        &["token", "revoke", "gnlc_nothing"],
+        &[
+            "admit",
+            "--file",
+            "no-such-file.csv",
+            "--year",
+            "2026",
+            "--announced-on",
+            "2026-09-01",
+        ],
+        &["--port", "0", "--cors-origins", "not an origin"],
+        &["migrate", "--database-url", "nosuchdb://here"],
+    ];
+    for args in failures {
+        let (ok, _, said) = run(gnlc_in(dir.path())
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .env("RUST_LIB_BACKTRACE", "1"));
+        assert!(!ok, "gnlc {args:?} failed");
+        let lines: Vec<_> = said
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .collect();
+        assert!(
+            lines.len() == 1 && lines[0].starts_with("error: "),
+            "gnlc {args:?} says one line:\n{said}"
+        );
+    }
+    let (_, _, said) = run(gnlc_in(dir.path())
+        .args(["token", "revoke", "gnlc_nothing"])
+        .env("RUST_BACKTRACE", "1"));
+    assert!(said.contains("no token matches"), "{said}");
+}
+
+#[test]
+fn each_command_lists_its_own_flags() {
+    let help = |args: &[&str]| {
+        let (ok, said, errors) = run(gnlc().args(args).arg("--help"));
+        assert!(ok, "{errors}");
+        said
+    };
+    for serving in [help(&[]), help(&["serve"])] {
+        for flag in [
+            "--cors-origins",
+            "--port",
+            "--database-url",
+            "--webhook-timeout",
+            "--worker",
+        ] {
+            assert!(serving.contains(flag), "{flag} missing:\n{serving}");
+        }
+    }
+    let worker = help(&["worker"]);
+    assert!(worker.contains("--database-url") && worker.contains("--webhook-timeout"));
+    for (args, flags) in [
+        (&["admit"][..], &["--file", "--database-url"][..]),
+        (&["token", "create"][..], &["--role", "--database-url"][..]),
+        (
+            &["worker"][..],
+            &["--webhook-timeout", "--database-url"][..],
+        ),
+        (&["migrate"][..], &["--database-url"][..]),
+    ] {
+        let said = help(args);
+        for flag in flags {
+            assert!(
+                said.contains(flag),
+                "gnlc {args:?}: {flag} missing:\n{said}"
+            );
+        }
+        for flag in ["--cors-origins", "--port", "--max-query-cost", "--worker "] {
+            assert!(!said.contains(flag), "gnlc {args:?} lists {flag}:\n{said}");
+        }
+    }
+    assert!(!help(&["admit"]).contains("--webhook-timeout"));
+    assert!(!help(&["schema"]).contains("--database-url"));
+}
+
+#[test]
+fn a_missing_postgresql_database_is_created() {
+    let database = missing_postgres_database();
+    let (ok, _, log) = run(gnlc()
+        .args(["migrate", "--database-url", &database.url])
+        .env("GNLC_LOG", "info"));
+    assert!(ok, "{log}");
+    assert!(log.contains("did not exist: created it"), "{log}");
+    let (ok, listing, errors) =
+        run(gnlc().args(["token", "list", "--database-url", &database.url]));
+    assert!(ok && listing.starts_with("  id"), "{errors}");
+    // Once there, it is used as it is.
+    let (ok, _, log) = run(gnlc().args(["migrate", "--database-url", &database.url]));
+    assert!(ok && !log.contains("created it"), "{log}");
 }

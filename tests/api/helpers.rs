@@ -124,17 +124,30 @@ async fn fresh_database(backend: Backend) -> (String, TestDatabase) {
     }
 }
 
-/// A fresh, empty database (no migration applied), removed when dropped.
-pub struct EmptyDatabase {
+/// A database of a test's own, used as the test likes, removed when dropped.
+pub struct OwnDatabase {
     pub url: String,
     _database: TestDatabase,
 }
 
-pub async fn empty_database(backend: Backend) -> EmptyDatabase {
+/// A fresh, empty database (no migration applied).
+pub async fn empty_database(backend: Backend) -> OwnDatabase {
     let (url, database) = fresh_database(backend).await;
-    EmptyDatabase {
+    OwnDatabase {
         url,
         _database: database,
+    }
+}
+
+/// A PostgreSQL database that does not exist yet, on the tests' server, dropped at the end
+/// if something created it.
+pub fn missing_postgres_database() -> OwnDatabase {
+    let admin_url =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+    let name = unique_name();
+    OwnDatabase {
+        url: with_database(&admin_url, &name),
+        _database: TestDatabase::Postgres { admin_url, name },
     }
 }
 

@@ -7,6 +7,7 @@ mod attacks;
 mod binary;
 mod caching;
 mod cohorts;
+mod connections;
 mod cors;
 mod errors;
 mod graphiql;

@@ -131,8 +131,12 @@ fn child_gnlc(flags: Vec<String>) -> anyhow::Result<()> {
         "warn".into(),
     ];
     all.extend(flags);
-    let cli = gnlc::config::Cli::try_parse_from(all)?;
-    let settings = gnlc::config::Settings::from(&cli.global);
+    let gnlc::config::Command::Serve(serve) =
+        gnlc::config::Cli::try_parse_from(all)?.into_command()
+    else {
+        bail!("gnlc's flags only, not a command");
+    };
+    let settings = gnlc::config::Settings::from(serve.as_ref());
     actix_web::rt::System::new().block_on(async move {
         let app = gnlc::startup::Application::build(&settings).await?;
         println!("port={}", app.port());
