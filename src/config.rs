@@ -612,9 +612,7 @@ mod tests {
     }
 
     fn webhooks(flags: &[&str]) -> WebhookSettings {
-        let mut args = vec!["gnlc"];
-        args.extend_from_slice(flags);
-        Cli::try_parse_from(args).unwrap().global.webhooks
+        serve(flags).webhooks
     }
 
     #[test]
