@@ -15,6 +15,7 @@ mod limits;
 mod membership;
 mod nearby;
 mod notify;
+mod nul;
 mod operating;
 mod over_http;
 mod pagination;
