@@ -92,7 +92,8 @@ impl Admitted {
     }
 }
 
-fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Problem {
+/// A problem with the city at `city` (1-based), or with the admission as a whole.
+pub fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Problem {
     Problem {
         city,
         field: field.to_owned(),

@@ -217,3 +217,49 @@ fn a_cohort_is_admitted_from_a_csv_file_once() {
         "{errors}"
     );
 }
+
+/// Writes `csv` to a file in `dir` and runs `gnlc admit --year YEAR --announced-on DATE
+/// --file FILE` on it, with more arguments.
+fn admit_csv(
+    dir: &std::path::Path,
+    year: &str,
+    date: &str,
+    csv: &str,
+    more: &[&str],
+) -> (bool, String, String) {
+    std::fs::write(dir.join("cohort.csv"), csv).unwrap();
+    run(gnlc_in(dir)
+        .args(["admit", "--year", year, "--announced-on", date])
+        .args(["--file", "cohort.csv"])
+        .args(more))
+}
+
+#[test]
+fn a_csv_file_without_its_header_row_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, said, errors) = admit_csv(
+        dir.path(),
+        "2026",
+        "2026-09-01",
+        "Reykjavík,IS,64.1355,-21.8954,3413829,Iceland,ISL,europe-and-north-america\n\
+         Bălți,MD,47.76171,27.92902,,,,\n",
+        &[],
+    );
+    assert!(!ok, "{said}");
+    assert!(
+        errors.contains("header: the first line is not a header row (it is `Reykjavík,IS,"),
+        "{errors}"
+    );
+    let (ok, _, errors) = admit_csv(
+        dir.path(),
+        "2026",
+        "2026-09-01",
+        "name,country,latitude,longitude,geonames\nBălți,MD,47.76171,27.92902,618405\n",
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        errors.contains("header: unknown column `geonames`"),
+        "{errors}"
+    );
+}
