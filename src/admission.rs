@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use entity::{city, cohort, country, names, region};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    Statement, TryIntoModel,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -117,6 +118,7 @@ pub async fn admit(
 ) -> Result<Admitted, AdmissionError> {
     let digest = digest(&admission);
     let txn = crate::database::begin_write(db).await?;
+    one_at_a_time(&txn).await?;
     let existing = cohort::Entity::find()
         .filter(cohort::Column::Year.eq(admission.year))
         .one(&txn)
@@ -223,6 +225,28 @@ pub async fn admit(
         deliveries,
         data_version: Some(data_version),
     })
+}
+
+/// The advisory lock admissions hold on PostgreSQL: a number of gnlc's own ("gnlcadm").
+const ADMISSION_LOCK: i64 = 0x0067_6e6c_6361_646d;
+
+/// Makes admissions run one at a time. Each reads what is admitted already (the cohort,
+/// member countries and cities, slugs) before it writes, so two at once (a client sending
+/// again after a time-out) could both find nothing and both write: one would fail on a
+/// unique key, the other refuse its own cities as members. On SQLite `BEGIN IMMEDIATE`
+/// makes writers wait their turn already; on PostgreSQL this transaction-level advisory
+/// lock does, until commit or rollback, and every statement after it sees what the
+/// admission before committed (gnlc's transactions are READ COMMITTED).
+async fn one_at_a_time(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [ADMISSION_LOCK.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Which of these slugs member cities have, with their country: only those rows are read.

@@ -4,7 +4,9 @@ use gnlc::access::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::notify::{ADMIT, admin_and_partner, admit, cohort_2026, settled, subscribe, verify};
+use crate::notify::{
+    ADMIT, admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe, verify,
+};
 use crate::on_both_backends;
 use crate::receiver::{Receiver, Reply};
 
@@ -115,6 +117,18 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
     assert_eq!(after["events"]["edges"].as_array().unwrap().len(), 2);
 }
 
+/// How many events there are (at most 100).
+async fn events(app: &TestApp, admin: &str) -> usize {
+    let events = app
+        .data_as(
+            admin,
+            "{ events(first: 100) { edges { node { type } } } }",
+            json!({}),
+        )
+        .await;
+    events["events"]["edges"].as_array().unwrap().len()
+}
+
 async fn the_same_admission_twice_admits_once(app: TestApp) {
     let admin = app.token(Role::Admin, "UIL").await;
     let first = admit(&app, &admin, cohort_2026()).await;
@@ -124,18 +138,7 @@ async fn the_same_admission_twice_admits_once(app: TestApp) {
         again,
         json!({ "created": false, "cityCount": 2, "deliveryCount": 0, "cohort": { "year": 2026, "cityCount": 2 } })
     );
-    let events = app
-        .data_as(
-            &admin,
-            "{ events(first: 100) { edges { node { type } } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        events["events"]["edges"].as_array().unwrap().len(),
-        3,
-        "no second set of events"
-    );
+    assert_eq!(events(&app, &admin).await, 3, "no second set of events");
 
     let mut changed = cohort_2026();
     changed["networkCityCount"] = json!(500);
@@ -325,7 +328,47 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
     );
 }
 
+async fn identical_admissions_sent_at_once_admit_once(app: TestApp) {
+    let (admin, partner) = admin_and_partner(&app).await;
+    let receiver = Receiver::start(vec![Reply::ok()]);
+    let (endpoint, _) = subscribe(&app, &partner, &receiver.url, json!({})).await;
+
+    let sent =
+        (0..8).map(|_| app.graphql_as(Some(&admin), ADMIT, json!({ "input": cohort_2026() })));
+    let answers = futures_util::future::join_all(sent).await;
+    let mut created = 0;
+    for (status, body) in &answers {
+        assert!(
+            status.is_success() && body.get("errors").is_none(),
+            "status {status}: {body:#}"
+        );
+        let admitted = &body["data"]["admitCohort"];
+        assert_eq!(admitted["cityCount"], 2, "{admitted}");
+        if admitted["created"] == true {
+            created += 1;
+            assert_eq!(admitted["deliveryCount"], 3);
+        } else {
+            assert_eq!(admitted["deliveryCount"], 0);
+        }
+    }
+    assert_eq!(created, 1, "exactly one admission wrote: {answers:#?}");
+
+    assert_eq!(events(&app, &admin).await, 3, "a single set of events");
+    assert_eq!(deliveries(&app, &partner, &endpoint).await.len(), 3);
+    let data = app
+        .data(
+            "{ cohort(year: 2026) { cityCount } network { cityCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data,
+        json!({ "cohort": { "cityCount": 2 }, "network": { "cityCount": 57 } })
+    );
+}
+
 on_both_backends!(
+    identical_admissions_sent_at_once_admit_once,
     an_admission_reaches_the_partners_signed,
     the_same_admission_twice_admits_once,
     an_invalid_admission_lists_every_problem_and_writes_nothing,
