@@ -106,6 +106,24 @@ fn unresolved(what: &str, key: &str) -> DbErr {
     DbErr::Custom(format!("admission: validated {what} `{key}` not found"))
 }
 
+/// What is wrong with a city's or a country's name, if anything: it has 1 to 200
+/// characters, no control character (PostgreSQL's text cannot even hold NUL), and a letter
+/// or a digit (a city's slug is made of them).
+fn name_problem(what: &str, name: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        Some(format!("a {what} name has 1 to 200 characters"))
+    } else if name.chars().any(char::is_control) {
+        Some(format!("a {what} name holds no control character"))
+    } else if names::slugify(name).is_empty() {
+        Some(format!(
+            "a {what} name has at least one letter or digit (`{name}` has none)"
+        ))
+    } else {
+        None
+    }
+}
+
 fn digest(admission: &CohortAdmission) -> String {
     sha256_hex(&serde_json::to_vec(admission).unwrap_or_default())
 }
@@ -329,6 +347,14 @@ async fn validate(
     // Codes of the joining countries (alpha-2 and alpha-3) to their alpha-2 code.
     let mut joining: HashMap<String, String> = HashMap::new();
     let mut joining_rows = Vec::new();
+    // Country names, folded, to the member country or the joining one (its label) with it.
+    let mut country_names: HashMap<String, String> = countries
+        .values()
+        .map(|c| {
+            let owner = format!("the member country {} ({})", c.name, c.iso2);
+            (names::fold(&c.name), owner)
+        })
+        .collect();
     for (i, new) in admission.new_countries.iter().enumerate() {
         let label = format!("newCountries[{}]", i + 1);
         let (iso2, iso3) = (
@@ -364,13 +390,26 @@ async fn validate(
             }
             continue;
         }
-        if joining.insert(iso2.clone(), iso2.clone()).is_some()
-            || joining.insert(iso3.clone(), iso2.clone()).is_some()
-        {
+        let twice = joining.insert(iso2.clone(), iso2.clone()).is_some()
+            || joining.insert(iso3.clone(), iso2.clone()).is_some();
+        if twice {
             problems.push(problem(None, &label, format!("{iso2} is listed twice")));
-        }
-        if new.name.trim().is_empty() {
-            problems.push(problem(None, &label, "a country needs a name"));
+        } else if let Some(message) = name_problem("country", &new.name) {
+            problems.push(problem(None, &label, message));
+        } else {
+            // Two countries may not share a name, nor names that differ only in case,
+            // accents or punctuation.
+            let name = new.name.trim();
+            match country_names.get(&names::fold(name)) {
+                Some(owner) => problems.push(problem(
+                    None,
+                    &label,
+                    format!("{name} is already the name of {owner}"),
+                )),
+                None => {
+                    country_names.insert(names::fold(name), label.clone());
+                }
+            }
         }
         joining_rows.push(i);
         if !region_ids.contains_key(&new.region) {
@@ -399,12 +438,14 @@ async fn validate(
     let taken = taken_slugs(txn, candidates).await?;
     let mut slugs = Vec::with_capacity(admission.cities.len());
     let mut seen: HashSet<(String, String)> = HashSet::new();
-    let mut used_slugs: HashSet<String> = HashSet::new();
+    // The slugs of the cities before, to their position and name.
+    let mut used_slugs: HashMap<String, (usize, &str)> = HashMap::new();
     for (i, city) in admission.cities.iter().enumerate() {
         let n = Some(i + 1);
         let name = city.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            problems.push(problem(n, "name", "a city name has 1 to 200 characters"));
+        let name_problem = name_problem("city", name);
+        if let Some(message) = &name_problem {
+            problems.push(problem(n, "name", message.clone()));
         }
         if !(city.latitude.is_finite() && (-90.0..=90.0).contains(&city.latitude)) {
             problems.push(problem(
@@ -438,41 +479,63 @@ async fn validate(
                 ),
             ));
         }
+        if name_problem.is_some() {
+            // No slug to give it.
+            slugs.push(String::new());
+            continue;
+        }
         let base = names::slugify(name);
         let country_key = match existing {
             Some(country) => country.iso2.clone(),
             None => joining.get(&code).cloned().unwrap_or(code.clone()),
         };
-        if !seen.insert((base.clone(), country_key.clone())) {
+        let twice = !seen.insert((base.clone(), country_key.clone()));
+        if twice {
             problems.push(problem(
                 n,
                 "name",
                 format!("{name} ({country_key}) is listed twice"),
             ));
         }
-        let mut slug = base.clone();
-        match taken.get(&base) {
-            Some(country_id) if existing.is_some_and(|c| c.id == *country_id) => {
+        let in_this_country = |country_id: &i32| existing.is_some_and(|c| c.id == *country_id);
+        let suffixed = format!("{base}-{}", country_key.to_ascii_lowercase());
+        let slug = match taken.get(&base) {
+            Some(country_id) if in_this_country(country_id) => {
                 problems.push(problem(
                     n,
                     "name",
                     format!("{name} ({country_key}) is already a member city"),
                 ));
+                base
             }
-            Some(_) => slug = format!("{base}-{}", country_key.to_ascii_lowercase()),
-            None if used_slugs.contains(&base) => {
-                slug = format!("{base}-{}", country_key.to_ascii_lowercase())
+            Some(_) => suffixed.clone(),
+            None if used_slugs.contains_key(&base) => suffixed.clone(),
+            None => base,
+        };
+        match (used_slugs.get(&slug), taken.get(&slug)) {
+            // `Foo MD` in PT, then `Foo` in PT and in MD: the last would be `foo-md` too.
+            (Some((other, other_name)), _) if !twice => {
+                problems.push(problem(
+                    n,
+                    "name",
+                    format!(
+                        "{name} ({country_key}) would have the slug `{slug}`, as city {other} ({other_name}) has"
+                    ),
+                ));
             }
-            None => {}
+            (None, Some(country_id)) if slug == suffixed => {
+                let message = if in_this_country(country_id) {
+                    format!("{name} ({country_key}) is already a member city")
+                } else {
+                    format!(
+                        "{name} ({country_key}) would have the slug `{slug}`, which a member city has"
+                    )
+                };
+                problems.push(problem(n, "name", message));
+            }
+            _ => {}
         }
-        if taken.contains_key(&slug) && slug != base {
-            problems.push(problem(
-                n,
-                "name",
-                format!("{name} ({country_key}) is already a member city"),
-            ));
-        }
-        used_slugs.insert(slug.clone());
+        used_slugs.entry(slug.clone()).or_insert((i + 1, name));
         slugs.push(slug);
     }
     if problems.is_empty() {
@@ -562,10 +625,16 @@ pub async fn withdraw(
     on: NaiveDate,
 ) -> Result<(city::Model, Option<i64>), AdmissionError> {
     let txn = crate::database::begin_write(db).await?;
-    let found = city::Entity::find()
-        .filter(city::Column::Slug.eq(slug))
-        .one(&txn)
-        .await?;
+    // The empty string names no city (see `membership::city_by_slug`).
+    let found = match slug {
+        "" => None,
+        slug => {
+            city::Entity::find()
+                .filter(city::Column::Slug.eq(slug))
+                .one(&txn)
+                .await?
+        }
+    };
     let city = found.ok_or_else(|| AdmissionError::UnknownCity(slug.to_owned()))?;
     match city.withdrawn_on {
         Some(date) if date == on => return Ok((city, None)),

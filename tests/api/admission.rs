@@ -367,7 +367,137 @@ async fn identical_admissions_sent_at_once_admit_once(app: TestApp) {
     );
 }
 
+/// The problems of a refused admission, as `(city, field, message)`; nothing was written.
+async fn refused(app: &TestApp, admin: &str, input: Value) -> Vec<(Value, String, String)> {
+    let year = input["year"].clone();
+    let (_, body) = app
+        .graphql_as(Some(admin), ADMIT, json!({ "input": input }))
+        .await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body:#}");
+    let data = app
+        .data(
+            "query($y: Int!) { cohort(year: $y) { cityCount } }",
+            json!({ "y": year }),
+        )
+        .await;
+    assert!(
+        matches!(data["cohort"]["cityCount"].as_i64(), None | Some(0)),
+        "nothing was written: {data}"
+    );
+    error["extensions"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["city"].clone(),
+                p["field"].as_str().unwrap().to_owned(),
+                p["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn clashing_slugs_and_country_names_are_refused_up_front(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    // `Foo` in MD comes after another `Foo`, so takes `foo-md`: the slug of `Foo MD`.
+    let mut input = cohort_2026();
+    input["newCountries"] = json!([]);
+    input["cities"] = json!([
+        { "name": "Foo MD", "country": "PT", "latitude": 40, "longitude": -8 },
+        { "name": "Foo", "country": "PT", "latitude": 40, "longitude": -8 },
+        { "name": "Foo", "country": "MD", "latitude": 47, "longitude": 28 }
+    ]);
+    assert_eq!(
+        refused(&app, &admin, input).await,
+        [(
+            json!(3),
+            "name".to_owned(),
+            "Foo (MD) would have the slug `foo-md`, as city 1 (Foo MD) has".to_owned()
+        )]
+    );
+
+    // A joining country named as a member country, and two joining ones named alike.
+    let mut input = cohort_2026();
+    input["newCountries"] = json!([
+        { "iso2": "IS", "iso3": "ISL", "name": "Iceland", "region": "europe-and-north-america" },
+        { "iso2": "XK", "iso3": "XKX", "name": "Republic of Moldova", "region": "europe-and-north-america" },
+        { "iso2": "GL", "iso3": "GRL", "name": "ICELAND", "region": "europe-and-north-america" }
+    ]);
+    let moldova = app
+        .data(r#"{ country(code: "MD") { name } }"#, json!({}))
+        .await;
+    let moldova = moldova["country"]["name"].as_str().unwrap().to_owned();
+    input["newCountries"][1]["name"] = json!(moldova);
+    assert_eq!(
+        refused(&app, &admin, input).await,
+        [
+            (
+                Value::Null,
+                "newCountries[2]".to_owned(),
+                format!("{moldova} is already the name of the member country {moldova} (MD)")
+            ),
+            (
+                Value::Null,
+                "newCountries[3]".to_owned(),
+                "ICELAND is already the name of newCountries[1]".to_owned()
+            ),
+        ]
+    );
+}
+
+async fn a_name_without_letters_or_digits_is_refused(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let mut input = cohort_2026();
+    input["cities"][1]["name"] = json!("!!!");
+    input["newCountries"][0]["name"] = json!("—");
+    assert_eq!(
+        refused(&app, &admin, input).await,
+        [
+            (
+                Value::Null,
+                "newCountries[1]".to_owned(),
+                "a country name has at least one letter or digit (`—` has none)".to_owned()
+            ),
+            (
+                json!(2),
+                "name".to_owned(),
+                "a city name has at least one letter or digit (`!!!` has none)".to_owned()
+            ),
+        ]
+    );
+
+    // A city admitted with an empty slug before this was refused is found by no slug.
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    entity::city::ActiveModel {
+        slug: Set(String::new()),
+        name: Set("!!!".into()),
+        search_name: Set(String::new()),
+        country_id: Set(1),
+        cohort_id: Set(1),
+        latitude: Set(0.0),
+        longitude: Set(0.0),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let data = app.data(r#"{ city(slug: "") { name } }"#, json!({})).await;
+    assert_eq!(data["city"], Value::Null);
+    let (code, _) = app
+        .error_as(
+            Some(&admin),
+            r#"mutation { withdrawCity(slug: "", withdrawnOn: "2026-01-01") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "NOT_FOUND");
+}
+
 on_both_backends!(
+    clashing_slugs_and_country_names_are_refused_up_front,
+    a_name_without_letters_or_digits_is_refused,
     identical_admissions_sent_at_once_admit_once,
     an_admission_reaches_the_partners_signed,
     the_same_admission_twice_admits_once,
