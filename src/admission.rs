@@ -32,6 +32,12 @@ pub struct CohortAdmission {
     /// Countries joining with this cohort (not yet in the network).
     pub new_countries: Vec<NewCountry>,
     pub cities: Vec<AdmittedCity>,
+    /// Whether the figures given replace those an intake was already published with.
+    /// Otherwise the published ones stay, and those given differently are reported as
+    /// kept (see [`FigureChange`]). Left out of the digest when false, so that an admission
+    /// made before this option existed is recognised when sent again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub replace_published_figures: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +67,163 @@ pub struct Problem {
     pub message: String,
 }
 
+/// One of the figures an intake is published with, named as the admission names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    AnnouncedOn,
+    NewCityCount,
+    NewCountryCount,
+    NetworkCityCount,
+    NetworkCountryCount,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 5] = [
+        Figure::AnnouncedOn,
+        Figure::NewCityCount,
+        Figure::NewCountryCount,
+        Figure::NetworkCityCount,
+        Figure::NetworkCountryCount,
+    ];
+
+    /// The name of the admission's field that gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::AnnouncedOn => "announcedOn",
+            Figure::NewCityCount => "newCityCount",
+            Figure::NewCountryCount => "newCountryCount",
+            Figure::NetworkCityCount => "networkCityCount",
+            Figure::NetworkCountryCount => "networkCountryCount",
+        }
+    }
+}
+
+/// What became of a published figure the admission gave differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureOutcome {
+    /// The published figure stays: the admission's was not recorded.
+    Kept,
+    /// The admission's figure replaced the published one (`replace_published_figures`).
+    Replaced,
+    /// The intake had no such figure: the admission's is recorded.
+    Added,
+}
+
+/// A published figure of an intake that the admission gave differently, and what became
+/// of it. Values are as the API shows them (`38`, `2019-07-17`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureChange {
+    pub figure: Figure,
+    pub outcome: FigureOutcome,
+    /// As published before the admission (`None`: the intake did not have it).
+    pub published: Option<String>,
+    /// As the admission gave it.
+    pub admitted: String,
+}
+
+/// An intake's published figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Figures {
+    announced_on: NaiveDate,
+    new_cities: i32,
+    new_countries: i32,
+    network_cities: Option<i32>,
+    network_countries: Option<i32>,
+}
+
+/// The figures an intake holds after an admission, and what became of those the admission
+/// gave differently from the published ones. An intake not known before takes the
+/// admission's figures.
+fn settle_figures(
+    published: Option<&cohort::Model>,
+    admission: &CohortAdmission,
+    replace: bool,
+) -> (Figures, Vec<FigureChange>) {
+    let given = Figures {
+        announced_on: admission.announced_on,
+        new_cities: admission.new_city_count,
+        new_countries: admission.new_country_count,
+        network_cities: admission.network_city_count,
+        network_countries: admission.network_country_count,
+    };
+    let Some(published) = published else {
+        return (given, Vec::new());
+    };
+    let changes = &mut Vec::new();
+    let settled = Figures {
+        announced_on: settle(
+            Figure::AnnouncedOn,
+            Some(published.announced_on),
+            Some(given.announced_on),
+            replace,
+            changes,
+        )
+        .unwrap_or(given.announced_on),
+        new_cities: settle(
+            Figure::NewCityCount,
+            Some(published.new_cities),
+            Some(given.new_cities),
+            replace,
+            changes,
+        )
+        .unwrap_or(given.new_cities),
+        new_countries: settle(
+            Figure::NewCountryCount,
+            Some(published.new_countries),
+            Some(given.new_countries),
+            replace,
+            changes,
+        )
+        .unwrap_or(given.new_countries),
+        network_cities: settle(
+            Figure::NetworkCityCount,
+            published.network_cities_after,
+            given.network_cities,
+            replace,
+            changes,
+        ),
+        network_countries: settle(
+            Figure::NetworkCountryCount,
+            published.network_countries_after,
+            given.network_countries,
+            replace,
+            changes,
+        ),
+    };
+    (settled, std::mem::take(changes))
+}
+
+/// One figure's value after an admission. A figure the admission leaves out (a network
+/// count) is never erased; one the intake lacks is added; one it holds differently stays,
+/// unless `replace`.
+fn settle<T: PartialEq + Copy + ToString>(
+    figure: Figure,
+    published: Option<T>,
+    given: Option<T>,
+    replace: bool,
+    changes: &mut Vec<FigureChange>,
+) -> Option<T> {
+    let Some(given) = given else {
+        return published;
+    };
+    let outcome = match published {
+        None => FigureOutcome::Added,
+        Some(published) if published == given => return Some(published),
+        Some(_) if replace => FigureOutcome::Replaced,
+        Some(_) => FigureOutcome::Kept,
+    };
+    changes.push(FigureChange {
+        figure,
+        outcome,
+        published: published.map(|value| value.to_string()),
+        admitted: given.to_string(),
+    });
+    match outcome {
+        FigureOutcome::Kept => published,
+        FigureOutcome::Replaced | FigureOutcome::Added => Some(given),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdmissionError {
     #[error("the admission was refused: {} problem(s), nothing was written", .0.len())]
@@ -84,6 +247,9 @@ pub struct Admitted {
     /// The data version the admission committed; `None` when the same admission had been
     /// made before (nothing new was written).
     pub data_version: Option<i64>,
+    /// The intake's published figures the admission gave differently, and what became of
+    /// each (for an admission made before: those the intake now holds differently, kept).
+    pub figures: Vec<FigureChange>,
 }
 
 impl Admitted {
@@ -152,6 +318,7 @@ pub async fn admit(
                 cities,
                 deliveries: 0,
                 data_version: None,
+                figures: settle_figures(Some(existing), &admission, false).1,
             });
         }
         let has_members = city::Entity::find()
@@ -191,6 +358,11 @@ pub async fn admit(
         countries.insert(inserted.iso3.clone(), inserted);
     }
 
+    let (figures, changes) = settle_figures(
+        existing.as_ref(),
+        &admission,
+        admission.replace_published_figures,
+    );
     let mut cohort_row = match existing {
         Some(existing) => existing.into(),
         None => cohort::ActiveModel {
@@ -198,11 +370,11 @@ pub async fn admit(
             ..Default::default()
         },
     };
-    cohort_row.announced_on = Set(admission.announced_on);
-    cohort_row.new_cities = Set(admission.new_city_count);
-    cohort_row.new_countries = Set(admission.new_country_count);
-    cohort_row.network_cities_after = Set(admission.network_city_count);
-    cohort_row.network_countries_after = Set(admission.network_country_count);
+    cohort_row.announced_on = Set(figures.announced_on);
+    cohort_row.new_cities = Set(figures.new_cities);
+    cohort_row.new_countries = Set(figures.new_countries);
+    cohort_row.network_cities_after = Set(figures.network_cities);
+    cohort_row.network_countries_after = Set(figures.network_countries);
     cohort_row.admission_digest = Set(Some(digest));
     let cohort = cohort_row.save(&txn).await?.try_into_model()?;
 
@@ -242,6 +414,7 @@ pub async fn admit(
         cities: admitted.len(),
         deliveries,
         data_version: Some(data_version),
+        figures: changes,
     })
 }
 

@@ -328,6 +328,106 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
     );
 }
 
+/// An admission asking what became of the intake's published figures.
+const ADMIT_WITH_FIGURES: &str = r#"mutation($input: CohortAdmissionInput!) {
+    admitCohort(input: $input) {
+        created cityCount
+        publishedFigures { figure outcome published admitted }
+        cohort { announcedOn newCityCount newCountryCount networkCityCount networkCountryCount cityCount }
+    }
+}"#;
+
+async fn admit_with_figures(app: &TestApp, admin: &str, input: Value) -> Value {
+    app.data_as(admin, ADMIT_WITH_FIGURES, json!({ "input": input }))
+        .await["admitCohort"]
+        .clone()
+}
+
+/// One city of the 2019 intake, published as 38 new cities in 23 countries.
+fn part_of_2019() -> Value {
+    json!({
+        "year": 2019, "announcedOn": "2019-07-17", "newCityCount": 1, "newCountryCount": 1,
+        "networkCityCount": 229,
+        "cities": [{ "name": "Bălți", "country": "MD", "latitude": 47.76171, "longitude": 27.92902 }]
+    })
+}
+
+async fn an_intake_published_without_its_members_keeps_its_figures(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let admitted = admit_with_figures(&app, &admin, part_of_2019()).await;
+    assert_eq!(
+        admitted,
+        json!({
+            "created": true, "cityCount": 1,
+            "publishedFigures": [
+                { "figure": "newCityCount", "outcome": "KEPT", "published": "38", "admitted": "1" },
+                { "figure": "newCountryCount", "outcome": "KEPT", "published": "23", "admitted": "1" },
+                { "figure": "networkCityCount", "outcome": "ADDED", "published": null, "admitted": "229" }
+            ],
+            "cohort": { "announcedOn": "2019-07-17", "newCityCount": 38, "newCountryCount": 23,
+                        "networkCityCount": 229, "networkCountryCount": null, "cityCount": 1 }
+        })
+    );
+    let data = app
+        .data(
+            "{ cohort(year: 2019) { newCityCount newCountryCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["cohort"],
+        json!({ "newCityCount": 38, "newCountryCount": 23 })
+    );
+
+    // Sent again, it changes nothing and says the same of the figures it gives differently.
+    let again = admit_with_figures(&app, &admin, part_of_2019()).await;
+    assert_eq!(again["created"], false);
+    assert_eq!(
+        again["publishedFigures"],
+        json!([
+            { "figure": "newCityCount", "outcome": "KEPT", "published": "38", "admitted": "1" },
+            { "figure": "newCountryCount", "outcome": "KEPT", "published": "23", "admitted": "1" }
+        ])
+    );
+    assert_eq!(again["cohort"], admitted["cohort"]);
+    // Asking now for the figures to be replaced is another admission of an admitted intake.
+    let mut replacing = part_of_2019();
+    replacing["replacePublishedFigures"] = json!(true);
+    let (code, _) = app
+        .error_as(Some(&admin), ADMIT, json!({ "input": replacing }))
+        .await;
+    assert_eq!(code, "CONFLICT");
+}
+
+async fn published_figures_are_replaced_only_when_asked(app: TestApp) {
+    let admin = app.token(Role::Admin, "UIL").await;
+    let input = json!({
+        "year": 2022, "announcedOn": "2022-09-01", "newCityCount": 1, "newCountryCount": 1,
+        "replacePublishedFigures": true,
+        "cities": [{ "name": "Bălți", "country": "MD", "latitude": 47.76171, "longitude": 27.92902 }]
+    });
+    let admitted = admit_with_figures(&app, &admin, input.clone()).await;
+    assert_eq!(
+        admitted["publishedFigures"],
+        json!([
+            { "figure": "announcedOn", "outcome": "REPLACED", "published": "2022-09-02", "admitted": "2022-09-01" },
+            { "figure": "newCityCount", "outcome": "REPLACED", "published": "77", "admitted": "1" },
+            { "figure": "newCountryCount", "outcome": "REPLACED", "published": "44", "admitted": "1" }
+        ])
+    );
+    // A figure the admission leaves out is never erased.
+    assert_eq!(
+        admitted["cohort"],
+        json!({ "announcedOn": "2022-09-01", "newCityCount": 1, "newCountryCount": 1,
+                "networkCityCount": 294, "networkCountryCount": 76, "cityCount": 1 })
+    );
+    let again = admit_with_figures(&app, &admin, input).await;
+    assert_eq!(
+        (&again["created"], &again["publishedFigures"]),
+        (&json!(false), &json!([]))
+    );
+}
+
 async fn identical_admissions_sent_at_once_admit_once(app: TestApp) {
     let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
@@ -496,9 +596,11 @@ async fn a_name_without_letters_or_digits_is_refused(app: TestApp) {
 }
 
 on_both_backends!(
+    an_intake_published_without_its_members_keeps_its_figures,
+    published_figures_are_replaced_only_when_asked,
+    identical_admissions_sent_at_once_admit_once,
     clashing_slugs_and_country_names_are_refused_up_front,
     a_name_without_letters_or_digits_is_refused,
-    identical_admissions_sent_at_once_admit_once,
     an_admission_reaches_the_partners_signed,
     the_same_admission_twice_admits_once,
     an_invalid_admission_lists_every_problem_and_writes_nothing,

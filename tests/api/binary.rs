@@ -263,3 +263,42 @@ fn a_csv_file_without_its_header_row_is_refused_whole() {
         "{errors}"
     );
 }
+
+#[test]
+fn an_intake_published_without_its_members_keeps_its_figures_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, said, errors) = admit_csv(
+        dir.path(),
+        "2019",
+        "2019-07-17",
+        "name,country,latitude,longitude\nBălți,MD,47.76171,27.92902\n",
+        &[],
+    );
+    assert!(ok, "{errors}");
+    assert_eq!(
+        said.lines().collect::<Vec<_>>(),
+        [
+            "admitted the 2019 cohort: 1 cities; 0 deliveries queued",
+            "kept the published newCityCount 38 (this admission says 1; --replace-published-figures replaces it)",
+            "kept the published newCountryCount 23 (this admission says 1; --replace-published-figures replaces it)",
+        ]
+    );
+
+    let (ok, said, errors) = admit_csv(
+        dir.path(),
+        "2022",
+        "2022-09-02",
+        "name,country,latitude,longitude\nSoroca,MD,48.15659,28.28489\n",
+        &["--network-cities", "300", "--replace-published-figures"],
+    );
+    assert!(ok, "{errors}");
+    assert_eq!(
+        said.lines().collect::<Vec<_>>(),
+        [
+            "admitted the 2022 cohort: 1 cities; 0 deliveries queued",
+            "replaced the published newCityCount 77 with 1",
+            "replaced the published newCountryCount 44 with 1",
+            "replaced the published networkCityCount 294 with 300",
+        ]
+    );
+}
