@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use entity::{city, cohort, country, names, region};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    Statement, TryIntoModel,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -31,6 +32,12 @@ pub struct CohortAdmission {
     /// Countries joining with this cohort (not yet in the network).
     pub new_countries: Vec<NewCountry>,
     pub cities: Vec<AdmittedCity>,
+    /// Whether the figures given replace those an intake was already published with.
+    /// Otherwise the published ones stay, and those given differently are reported as
+    /// kept (see [`FigureChange`]). Left out of the digest when false, so that an admission
+    /// made before this option existed is recognised when sent again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub replace_published_figures: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +67,163 @@ pub struct Problem {
     pub message: String,
 }
 
+/// One of the figures an intake is published with, named as the admission names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    AnnouncedOn,
+    NewCityCount,
+    NewCountryCount,
+    NetworkCityCount,
+    NetworkCountryCount,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 5] = [
+        Figure::AnnouncedOn,
+        Figure::NewCityCount,
+        Figure::NewCountryCount,
+        Figure::NetworkCityCount,
+        Figure::NetworkCountryCount,
+    ];
+
+    /// The name of the admission's field that gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::AnnouncedOn => "announcedOn",
+            Figure::NewCityCount => "newCityCount",
+            Figure::NewCountryCount => "newCountryCount",
+            Figure::NetworkCityCount => "networkCityCount",
+            Figure::NetworkCountryCount => "networkCountryCount",
+        }
+    }
+}
+
+/// What became of a published figure the admission gave differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureOutcome {
+    /// The published figure stays: the admission's was not recorded.
+    Kept,
+    /// The admission's figure replaced the published one (`replace_published_figures`).
+    Replaced,
+    /// The intake had no such figure: the admission's is recorded.
+    Added,
+}
+
+/// A published figure of an intake that the admission gave differently, and what became
+/// of it. Values are as the API shows them (`38`, `2019-07-17`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureChange {
+    pub figure: Figure,
+    pub outcome: FigureOutcome,
+    /// As published before the admission (`None`: the intake did not have it).
+    pub published: Option<String>,
+    /// As the admission gave it.
+    pub admitted: String,
+}
+
+/// An intake's published figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Figures {
+    announced_on: NaiveDate,
+    new_cities: i32,
+    new_countries: i32,
+    network_cities: Option<i32>,
+    network_countries: Option<i32>,
+}
+
+/// The figures an intake holds after an admission, and what became of those the admission
+/// gave differently from the published ones. An intake not known before takes the
+/// admission's figures.
+fn settle_figures(
+    published: Option<&cohort::Model>,
+    admission: &CohortAdmission,
+    replace: bool,
+) -> (Figures, Vec<FigureChange>) {
+    let given = Figures {
+        announced_on: admission.announced_on,
+        new_cities: admission.new_city_count,
+        new_countries: admission.new_country_count,
+        network_cities: admission.network_city_count,
+        network_countries: admission.network_country_count,
+    };
+    let Some(published) = published else {
+        return (given, Vec::new());
+    };
+    let changes = &mut Vec::new();
+    let settled = Figures {
+        announced_on: settle(
+            Figure::AnnouncedOn,
+            Some(published.announced_on),
+            Some(given.announced_on),
+            replace,
+            changes,
+        )
+        .unwrap_or(given.announced_on),
+        new_cities: settle(
+            Figure::NewCityCount,
+            Some(published.new_cities),
+            Some(given.new_cities),
+            replace,
+            changes,
+        )
+        .unwrap_or(given.new_cities),
+        new_countries: settle(
+            Figure::NewCountryCount,
+            Some(published.new_countries),
+            Some(given.new_countries),
+            replace,
+            changes,
+        )
+        .unwrap_or(given.new_countries),
+        network_cities: settle(
+            Figure::NetworkCityCount,
+            published.network_cities_after,
+            given.network_cities,
+            replace,
+            changes,
+        ),
+        network_countries: settle(
+            Figure::NetworkCountryCount,
+            published.network_countries_after,
+            given.network_countries,
+            replace,
+            changes,
+        ),
+    };
+    (settled, std::mem::take(changes))
+}
+
+/// One figure's value after an admission. A figure the admission leaves out (a network
+/// count) is never erased; one the intake lacks is added; one it holds differently stays,
+/// unless `replace`.
+fn settle<T: PartialEq + Copy + ToString>(
+    figure: Figure,
+    published: Option<T>,
+    given: Option<T>,
+    replace: bool,
+    changes: &mut Vec<FigureChange>,
+) -> Option<T> {
+    let Some(given) = given else {
+        return published;
+    };
+    let outcome = match published {
+        None => FigureOutcome::Added,
+        Some(published) if published == given => return Some(published),
+        Some(_) if replace => FigureOutcome::Replaced,
+        Some(_) => FigureOutcome::Kept,
+    };
+    changes.push(FigureChange {
+        figure,
+        outcome,
+        published: published.map(|value| value.to_string()),
+        admitted: given.to_string(),
+    });
+    match outcome {
+        FigureOutcome::Kept => published,
+        FigureOutcome::Replaced | FigureOutcome::Added => Some(given),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdmissionError {
     #[error("the admission was refused: {} problem(s), nothing was written", .0.len())]
@@ -83,6 +247,9 @@ pub struct Admitted {
     /// The data version the admission committed; `None` when the same admission had been
     /// made before (nothing new was written).
     pub data_version: Option<i64>,
+    /// The intake's published figures the admission gave differently, and what became of
+    /// each (for an admission made before: those the intake now holds differently, kept).
+    pub figures: Vec<FigureChange>,
 }
 
 impl Admitted {
@@ -92,7 +259,8 @@ impl Admitted {
     }
 }
 
-fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Problem {
+/// A problem with the city at `city` (1-based), or with the admission as a whole.
+pub fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Problem {
     Problem {
         city,
         field: field.to_owned(),
@@ -102,6 +270,24 @@ fn problem(city: Option<usize>, field: &str, message: impl Into<String>) -> Prob
 
 fn unresolved(what: &str, key: &str) -> DbErr {
     DbErr::Custom(format!("admission: validated {what} `{key}` not found"))
+}
+
+/// What is wrong with a city's or a country's name, if anything: it has 1 to 200
+/// characters, no control character (PostgreSQL's text cannot even hold NUL), and a letter
+/// or a digit (a city's slug is made of them).
+fn name_problem(what: &str, name: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        Some(format!("a {what} name has 1 to 200 characters"))
+    } else if name.chars().any(char::is_control) {
+        Some(format!("a {what} name holds no control character"))
+    } else if names::slugify(name).is_empty() {
+        Some(format!(
+            "a {what} name has at least one letter or digit (`{name}` has none)"
+        ))
+    } else {
+        None
+    }
 }
 
 fn digest(admission: &CohortAdmission) -> String {
@@ -116,6 +302,7 @@ pub async fn admit(
 ) -> Result<Admitted, AdmissionError> {
     let digest = digest(&admission);
     let txn = crate::database::begin_write(db).await?;
+    one_at_a_time(&txn).await?;
     let existing = cohort::Entity::find()
         .filter(cohort::Column::Year.eq(admission.year))
         .one(&txn)
@@ -131,6 +318,7 @@ pub async fn admit(
                 cities,
                 deliveries: 0,
                 data_version: None,
+                figures: settle_figures(Some(existing), &admission, false).1,
             });
         }
         let has_members = city::Entity::find()
@@ -170,6 +358,11 @@ pub async fn admit(
         countries.insert(inserted.iso3.clone(), inserted);
     }
 
+    let (figures, changes) = settle_figures(
+        existing.as_ref(),
+        &admission,
+        admission.replace_published_figures,
+    );
     let mut cohort_row = match existing {
         Some(existing) => existing.into(),
         None => cohort::ActiveModel {
@@ -177,11 +370,11 @@ pub async fn admit(
             ..Default::default()
         },
     };
-    cohort_row.announced_on = Set(admission.announced_on);
-    cohort_row.new_cities = Set(admission.new_city_count);
-    cohort_row.new_countries = Set(admission.new_country_count);
-    cohort_row.network_cities_after = Set(admission.network_city_count);
-    cohort_row.network_countries_after = Set(admission.network_country_count);
+    cohort_row.announced_on = Set(figures.announced_on);
+    cohort_row.new_cities = Set(figures.new_cities);
+    cohort_row.new_countries = Set(figures.new_countries);
+    cohort_row.network_cities_after = Set(figures.network_cities);
+    cohort_row.network_countries_after = Set(figures.network_countries);
     cohort_row.admission_digest = Set(Some(digest));
     let cohort = cohort_row.save(&txn).await?.try_into_model()?;
 
@@ -221,7 +414,30 @@ pub async fn admit(
         cities: admitted.len(),
         deliveries,
         data_version: Some(data_version),
+        figures: changes,
     })
+}
+
+/// The advisory lock admissions hold on PostgreSQL: a number of gnlc's own ("gnlcadm").
+const ADMISSION_LOCK: i64 = 0x0067_6e6c_6361_646d;
+
+/// Makes admissions run one at a time. Each reads what is admitted already (the cohort,
+/// member countries and cities, slugs) before it writes, so two at once (a client sending
+/// again after a time-out) could both find nothing and both write: one would fail on a
+/// unique key, the other refuse its own cities as members. On SQLite `BEGIN IMMEDIATE`
+/// makes writers wait their turn already; on PostgreSQL this transaction-level advisory
+/// lock does, until commit or rollback, and every statement after it sees what the
+/// admission before committed (gnlc's transactions are READ COMMITTED).
+async fn one_at_a_time(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [ADMISSION_LOCK.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Which of these slugs member cities have, with their country: only those rows are read.
@@ -304,6 +520,14 @@ async fn validate(
     // Codes of the joining countries (alpha-2 and alpha-3) to their alpha-2 code.
     let mut joining: HashMap<String, String> = HashMap::new();
     let mut joining_rows = Vec::new();
+    // Country names, folded, to the member country or the joining one (its label) with it.
+    let mut country_names: HashMap<String, String> = countries
+        .values()
+        .map(|c| {
+            let owner = format!("the member country {} ({})", c.name, c.iso2);
+            (names::fold(&c.name), owner)
+        })
+        .collect();
     for (i, new) in admission.new_countries.iter().enumerate() {
         let label = format!("newCountries[{}]", i + 1);
         let (iso2, iso3) = (
@@ -339,13 +563,26 @@ async fn validate(
             }
             continue;
         }
-        if joining.insert(iso2.clone(), iso2.clone()).is_some()
-            || joining.insert(iso3.clone(), iso2.clone()).is_some()
-        {
+        let twice = joining.insert(iso2.clone(), iso2.clone()).is_some()
+            || joining.insert(iso3.clone(), iso2.clone()).is_some();
+        if twice {
             problems.push(problem(None, &label, format!("{iso2} is listed twice")));
-        }
-        if new.name.trim().is_empty() {
-            problems.push(problem(None, &label, "a country needs a name"));
+        } else if let Some(message) = name_problem("country", &new.name) {
+            problems.push(problem(None, &label, message));
+        } else {
+            // Two countries may not share a name, nor names that differ only in case,
+            // accents or punctuation.
+            let name = new.name.trim();
+            match country_names.get(&names::fold(name)) {
+                Some(owner) => problems.push(problem(
+                    None,
+                    &label,
+                    format!("{name} is already the name of {owner}"),
+                )),
+                None => {
+                    country_names.insert(names::fold(name), label.clone());
+                }
+            }
         }
         joining_rows.push(i);
         if !region_ids.contains_key(&new.region) {
@@ -374,12 +611,14 @@ async fn validate(
     let taken = taken_slugs(txn, candidates).await?;
     let mut slugs = Vec::with_capacity(admission.cities.len());
     let mut seen: HashSet<(String, String)> = HashSet::new();
-    let mut used_slugs: HashSet<String> = HashSet::new();
+    // The slugs of the cities before, to their position and name.
+    let mut used_slugs: HashMap<String, (usize, &str)> = HashMap::new();
     for (i, city) in admission.cities.iter().enumerate() {
         let n = Some(i + 1);
         let name = city.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            problems.push(problem(n, "name", "a city name has 1 to 200 characters"));
+        let name_problem = name_problem("city", name);
+        if let Some(message) = &name_problem {
+            problems.push(problem(n, "name", message.clone()));
         }
         if !(city.latitude.is_finite() && (-90.0..=90.0).contains(&city.latitude)) {
             problems.push(problem(
@@ -413,41 +652,63 @@ async fn validate(
                 ),
             ));
         }
+        if name_problem.is_some() {
+            // No slug to give it.
+            slugs.push(String::new());
+            continue;
+        }
         let base = names::slugify(name);
         let country_key = match existing {
             Some(country) => country.iso2.clone(),
             None => joining.get(&code).cloned().unwrap_or(code.clone()),
         };
-        if !seen.insert((base.clone(), country_key.clone())) {
+        let twice = !seen.insert((base.clone(), country_key.clone()));
+        if twice {
             problems.push(problem(
                 n,
                 "name",
                 format!("{name} ({country_key}) is listed twice"),
             ));
         }
-        let mut slug = base.clone();
-        match taken.get(&base) {
-            Some(country_id) if existing.is_some_and(|c| c.id == *country_id) => {
+        let in_this_country = |country_id: &i32| existing.is_some_and(|c| c.id == *country_id);
+        let suffixed = format!("{base}-{}", country_key.to_ascii_lowercase());
+        let slug = match taken.get(&base) {
+            Some(country_id) if in_this_country(country_id) => {
                 problems.push(problem(
                     n,
                     "name",
                     format!("{name} ({country_key}) is already a member city"),
                 ));
+                base
             }
-            Some(_) => slug = format!("{base}-{}", country_key.to_ascii_lowercase()),
-            None if used_slugs.contains(&base) => {
-                slug = format!("{base}-{}", country_key.to_ascii_lowercase())
+            Some(_) => suffixed.clone(),
+            None if used_slugs.contains_key(&base) => suffixed.clone(),
+            None => base,
+        };
+        match (used_slugs.get(&slug), taken.get(&slug)) {
+            // `Foo MD` in PT, then `Foo` in PT and in MD: the last would be `foo-md` too.
+            (Some((other, other_name)), _) if !twice => {
+                problems.push(problem(
+                    n,
+                    "name",
+                    format!(
+                        "{name} ({country_key}) would have the slug `{slug}`, as city {other} ({other_name}) has"
+                    ),
+                ));
             }
-            None => {}
+            (None, Some(country_id)) if slug == suffixed => {
+                let message = if in_this_country(country_id) {
+                    format!("{name} ({country_key}) is already a member city")
+                } else {
+                    format!(
+                        "{name} ({country_key}) would have the slug `{slug}`, which a member city has"
+                    )
+                };
+                problems.push(problem(n, "name", message));
+            }
+            _ => {}
         }
-        if taken.contains_key(&slug) && slug != base {
-            problems.push(problem(
-                n,
-                "name",
-                format!("{name} ({country_key}) is already a member city"),
-            ));
-        }
-        used_slugs.insert(slug.clone());
+        used_slugs.entry(slug.clone()).or_insert((i + 1, name));
         slugs.push(slug);
     }
     if problems.is_empty() {
@@ -537,10 +798,16 @@ pub async fn withdraw(
     on: NaiveDate,
 ) -> Result<(city::Model, Option<i64>), AdmissionError> {
     let txn = crate::database::begin_write(db).await?;
-    let found = city::Entity::find()
-        .filter(city::Column::Slug.eq(slug))
-        .one(&txn)
-        .await?;
+    // The empty string names no city (see `membership::city_by_slug`).
+    let found = match slug {
+        "" => None,
+        slug => {
+            city::Entity::find()
+                .filter(city::Column::Slug.eq(slug))
+                .one(&txn)
+                .await?
+        }
+    };
     let city = found.ok_or_else(|| AdmissionError::UnknownCity(slug.to_owned()))?;
     match city.withdrawn_on {
         Some(date) if date == on => return Ok((city, None)),

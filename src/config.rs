@@ -240,6 +240,10 @@ pub struct AdmitArgs {
     pub network_countries: Option<i32>,
     #[command(flatten)]
     pub settings: ToolSettings,
+    /// For an intake already published with its figures: replace them with these (by
+    /// default they stay, and those given differently are listed).
+    #[arg(long)]
+    pub replace_published_figures: bool,
 }
 
 /// The notifier's settings.

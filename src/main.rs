@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use gnlc::access;
-use gnlc::admission::{self, AdmissionError, CohortAdmission};
+use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
 use gnlc::config::{AdmitArgs, Cli, Command, DatabaseSettings, Settings, TokenCommand};
 use gnlc::startup::Application;
 use gnlc::webhooks::worker::{Wakeup, Worker};
@@ -164,28 +164,42 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
         network_country_count: args.network_countries,
         new_countries,
         cities,
+        replace_published_figures: args.replace_published_figures,
     };
     let spinner = indicatif::ProgressBar::new_spinner().with_message("admitting");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let outcome = admission::admit(db, admission).await;
     spinner.finish_and_clear();
-    match outcome {
-        Ok(admitted) if admitted.created() => {
-            println!(
-                "admitted the {} cohort: {} cities; {} deliveries queued",
-                admitted.cohort.year, admitted.cities, admitted.deliveries
-            );
-            Ok(())
-        }
-        Ok(admitted) => {
-            println!(
-                "the {} cohort was already admitted with this content: nothing changed",
-                admitted.cohort.year
-            );
-            Ok(())
-        }
-        Err(error) => report(error),
+    let admitted = match outcome {
+        Ok(admitted) => admitted,
+        Err(error) => return report(error),
+    };
+    if admitted.created() {
+        println!(
+            "admitted the {} cohort: {} cities; {} deliveries queued",
+            admitted.cohort.year, admitted.cities, admitted.deliveries
+        );
+    } else {
+        println!(
+            "the {} cohort was already admitted with this content: nothing changed",
+            admitted.cohort.year
+        );
     }
+    for change in &admitted.figures {
+        let (figure, given) = (change.figure.name(), &change.admitted);
+        let published = change.published.as_deref().unwrap_or("none");
+        match change.outcome {
+            FigureOutcome::Kept => println!(
+                "kept the published {figure} {published} (this admission says {given}; \
+                 --replace-published-figures replaces it)"
+            ),
+            FigureOutcome::Replaced => {
+                println!("replaced the published {figure} {published} with {given}")
+            }
+            FigureOutcome::Added => println!("added {figure} {given} (none was published)"),
+        }
+    }
+    Ok(())
 }
 
 fn report(error: AdmissionError) -> anyhow::Result<()> {

@@ -222,7 +222,12 @@ pub async fn count_cities(db: &DatabaseConnection, condition: Condition) -> Resu
     Ok(city::Entity::find().filter(condition).count(db).await?)
 }
 
+/// A city by its slug. A slug has at least one letter or digit: the empty string names no
+/// city, even one admitted with an empty slug before admissions refused names without them.
 pub async fn city_by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<city::Model>> {
+    if slug.is_empty() {
+        return Ok(None);
+    }
     Ok(city::Entity::find()
         .filter(city::Column::Slug.eq(slug))
         .one(db)

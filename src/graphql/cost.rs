@@ -28,6 +28,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Value, Variables};
 
 pub use super::list_sizes::ListSizes;
+use crate::admission::Figure;
 use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// The most nested selection sets and fragment spreads a document may have (a query's
@@ -52,6 +53,8 @@ enum DataList {
     CitiesOfCohort,
     Endpoints,
     Attempts,
+    /// An admission's `publishedFigures`: one at most for each figure.
+    PublishedFigures,
 }
 
 impl DataList {
@@ -64,13 +67,14 @@ impl DataList {
             DataList::CitiesOfCohort => sizes.cities_per_cohort,
             DataList::Endpoints => sizes.endpoints,
             DataList::Attempts => sizes.attempts_per_delivery,
+            DataList::PublishedFigures => Figure::ALL.len() as u64,
         }
     }
 }
 
 /// Every list of objects in the schema, with what its length is. A list field missing here
 /// is counted as [`UNDECLARED_LIST`] long (a test keeps this table complete).
-const DATA_LISTS: [(&str, &str, DataList); 7] = [
+const DATA_LISTS: [(&str, &str, DataList); 8] = [
     ("Query", "regions", DataList::Regions),
     ("Query", "cohorts", DataList::Cohorts),
     ("Query", "webhookEndpoints", DataList::Endpoints),
@@ -78,6 +82,11 @@ const DATA_LISTS: [(&str, &str, DataList); 7] = [
     ("Country", "cities", DataList::CitiesOfCountry),
     ("Cohort", "cities", DataList::CitiesOfCohort),
     ("Delivery", "attempts", DataList::Attempts),
+    (
+        "AdmissionResult",
+        "publishedFigures",
+        DataList::PublishedFigures,
+    ),
 ];
 const UNDECLARED_LIST: u64 = MAX_PAGE_SIZE;
 

@@ -13,6 +13,7 @@ pub mod list_sizes;
 pub mod loaders;
 mod mutation;
 mod network;
+pub mod nul;
 mod prefetch;
 mod query;
 mod region;

@@ -32,6 +32,11 @@ pub struct CohortAdmissionInput {
     #[graphql(default)]
     pub new_countries: Vec<NewCountryInput>,
     pub cities: Vec<AdmittedCityInput>,
+    /// For an intake already published with its figures (`cohorts` lists it with no
+    /// cities): true replaces them with this admission's. By default they stay as
+    /// published, and `publishedFigures` in the result lists those given differently.
+    #[graphql(default)]
+    pub replace_published_figures: bool,
 }
 
 #[derive(InputObject)]
@@ -85,6 +90,7 @@ impl From<CohortAdmissionInput> for CohortAdmission {
                     geonames_id: c.geonames_id,
                 })
                 .collect(),
+            replace_published_figures: input.replace_published_figures,
         }
     }
 }
@@ -98,6 +104,51 @@ pub struct AdmissionResult {
     pub city_count: i32,
     /// Deliveries queued for partners' webhook endpoints.
     pub delivery_count: i32,
+    /// The intake's published figures this admission gave differently, and what became of
+    /// each: kept (the default), replaced (`replacePublishedFigures`), or added where the
+    /// intake had none. Empty for a year with no intake before: its figures are this
+    /// admission's.
+    pub published_figures: Vec<PublishedFigure>,
+}
+
+/// A published figure of an intake that an admission gave differently.
+#[derive(async_graphql::SimpleObject)]
+pub struct PublishedFigure {
+    /// The admission's field giving it: `announcedOn`, `newCityCount`, `newCountryCount`,
+    /// `networkCityCount` or `networkCountryCount`.
+    pub figure: String,
+    pub outcome: FigureOutcome,
+    /// As published before the admission (a number, or a date for `announcedOn`); null
+    /// when the intake did not have it.
+    pub published: Option<String>,
+    /// As the admission gave it.
+    pub admitted: String,
+}
+
+/// What became of a published figure an admission gave differently.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum FigureOutcome {
+    /// The published figure stays; the admission's was not recorded.
+    Kept,
+    /// The admission's figure replaced the published one (`replacePublishedFigures`).
+    Replaced,
+    /// The intake had no such figure: the admission's is recorded.
+    Added,
+}
+
+impl From<admission::FigureChange> for PublishedFigure {
+    fn from(change: admission::FigureChange) -> Self {
+        PublishedFigure {
+            figure: change.figure.name().to_owned(),
+            outcome: match change.outcome {
+                admission::FigureOutcome::Kept => FigureOutcome::Kept,
+                admission::FigureOutcome::Replaced => FigureOutcome::Replaced,
+                admission::FigureOutcome::Added => FigureOutcome::Added,
+            },
+            published: change.published,
+            admitted: change.admitted,
+        }
+    }
 }
 
 /// A webhook endpoint to create.
@@ -165,6 +216,7 @@ impl Mutation {
             cohort: Cohort(admitted.cohort),
             city_count: admitted.cities as i32,
             delivery_count: admitted.deliveries.min(i32::MAX as u64) as i32,
+            published_figures: admitted.figures.into_iter().map(Into::into).collect(),
         })
     }
 

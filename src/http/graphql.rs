@@ -32,6 +32,7 @@ use crate::graphql::budget::ResponseBudget;
 use crate::graphql::cost::{self, CostModel, Refusal};
 use crate::graphql::error::{self, code, coded};
 use crate::graphql::list_sizes::KnownListSizes;
+use crate::graphql::nul;
 use crate::graphql::tokens;
 use crate::graphql::{self, GnlcSchema, Limits};
 
@@ -414,7 +415,7 @@ impl GraphQLService {
             Err(refusal) => {
                 return Ran {
                     operation,
-                    outcome: Ok(encode(&refusal, media, None)),
+                    outcome: Ok(encode_refusal(&refusal, media)),
                 };
             }
         };
@@ -485,6 +486,11 @@ impl GraphQLService {
             async_graphql::Response::from_errors(vec![error])
         };
         cost::check_shape(document, self.limits.complexity as u64).map_err(refuse)?;
+        if let Some(nul) = nul::find(document, &variables) {
+            let mut error = coded(nul.to_string(), code::BAD_USER_INPUT);
+            error.locations.extend(nul.pos);
+            return Err(async_graphql::Response::from_errors(vec![error]));
+        }
         let Ok((_, operation)) = graphql::operation(document, operation_name.as_deref()) else {
             return Ok(None);
         };
@@ -692,11 +698,26 @@ struct NotExecuted<'a> {
 
 /// The status and body of a GraphQL response in `media`, serialised once, straight to
 /// bytes. A response that never executed (parse, validation or limit errors, an unknown
-/// operation or persisted query, a time-out) has no `data`; under
+/// operation or persisted query, a time-out, a refusal of the checks) has no `data`; under
 /// `application/graphql-response+json` its status says why, under `application/json` it
 /// is 200.
 fn encode(response: &async_graphql::Response, media: MediaType, cost: Option<u64>) -> Encoded {
-    let (status, body) = encode_body(response, media);
+    encode_as(response, media, cost, never_ran(response))
+}
+
+/// A refusal of [`GraphQLService::check`]: it never ran, whatever its code (a NUL is
+/// refused with `BAD_USER_INPUT`, as a variable GraphQL cannot coerce would be).
+fn encode_refusal(response: &async_graphql::Response, media: MediaType) -> Encoded {
+    encode_as(response, media, None, true)
+}
+
+fn encode_as(
+    response: &async_graphql::Response,
+    media: MediaType,
+    cost: Option<u64>,
+    not_executed: bool,
+) -> Encoded {
+    let (status, body) = encode_body(response, media, not_executed);
     Encoded {
         clean: status == StatusCode::OK && response.errors.is_empty(),
         status,
@@ -706,8 +727,9 @@ fn encode(response: &async_graphql::Response, media: MediaType, cost: Option<u64
     }
 }
 
-fn encode_body(response: &async_graphql::Response, media: MediaType) -> (StatusCode, Vec<u8>) {
-    let codes: Vec<&str> = response
+/// The codes of a response's errors.
+fn codes(response: &async_graphql::Response) -> Vec<&str> {
+    response
         .errors
         .iter()
         .filter_map(|error| error.extensions.as_ref()?.get("code"))
@@ -715,8 +737,13 @@ fn encode_body(response: &async_graphql::Response, media: MediaType) -> (StatusC
             async_graphql::Value::String(code) => Some(code.as_str()),
             _ => None,
         })
-        .collect();
-    let not_executed = response.data == async_graphql::Value::Null
+        .collect()
+}
+
+/// Whether a response's errors say it never executed (see [`encode`]).
+fn never_ran(response: &async_graphql::Response) -> bool {
+    let codes = codes(response);
+    response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && codes.len() == response.errors.len()
         && codes.iter().all(|code| {
@@ -724,7 +751,15 @@ fn encode_body(response: &async_graphql::Response, media: MediaType) -> (StatusC
                 || *code == code::PERSISTED_QUERY_NOT_FOUND
                 || *code == code::TIMEOUT
                 || *code == code::RESPONSE_TOO_LARGE
-        });
+        })
+}
+
+fn encode_body(
+    response: &async_graphql::Response,
+    media: MediaType,
+    not_executed: bool,
+) -> (StatusCode, Vec<u8>) {
+    let codes = codes(response);
     let body = if not_executed {
         serde_json::to_vec(&NotExecuted {
             errors: &response.errors,

@@ -16,6 +16,7 @@ mod limits;
 mod membership;
 mod nearby;
 mod notify;
+mod nul;
 mod operating;
 mod over_http;
 mod pagination;
