@@ -16,6 +16,7 @@ pub mod graphql;
 pub mod http;
 pub mod membership;
 pub mod pagination;
+pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
 pub mod webhooks;

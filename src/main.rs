@@ -8,6 +8,7 @@ use clap::Parser;
 use gnlc::access;
 use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
 use gnlc::config::{AdmitArgs, Cli, Command, DatabaseSettings, Settings, TokenCommand};
+use gnlc::shutdown::Shutdown;
 use gnlc::startup::Application;
 use gnlc::webhooks::worker::{Wakeup, Worker};
 use gnlc::{cohort_file, database, graphql, telemetry};
@@ -44,9 +45,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             webhooks,
         } => {
             telemetry::init(log.format.log_format, &log.log);
-            let db = open_database(&database).await?;
+            let shutdown = listen_for_signals()?;
+            let db = tokio::select! {
+                db = open_database(&database) => db?,
+                () = shutdown.requested() => return Ok(()),
+            };
             let worker = Worker::new(db, webhooks, Wakeup::default())?;
-            worker.run(shutdown_signal()).await;
+            // The first signal: no more claims, the attempts in flight finish; a second
+            // one: at once.
+            tokio::select! {
+                () = worker.run(shutdown.requested()) => {}
+                () = shutdown.forced() => {}
+            }
             Ok(())
         }
         Command::Token(command) => {
@@ -60,10 +70,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(serve) => {
             telemetry::init(serve.log.format.log_format, &serve.log.log);
-            let app = Application::build(&Settings::from(serve.as_ref())).await?;
-            app.run_until_stopped().await.context("server failed")
+            let shutdown = listen_for_signals()?;
+            let settings = Settings::from(serve.as_ref());
+            let app = tokio::select! {
+                app = Application::build(&settings) => app?,
+                () = shutdown.requested() => return Ok(()),
+            };
+            app.run_until(shutdown).await.context("server failed")
         }
     }
+}
+
+/// SIGINT and SIGTERM, from before anything starts: a signal while starting stops too.
+fn listen_for_signals() -> anyhow::Result<Shutdown> {
+    Shutdown::on_signals().context("cannot listen for SIGINT and SIGTERM")
 }
 
 async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
@@ -74,24 +94,6 @@ async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<DatabaseCo
         .await
         .context("cannot apply migrations")?;
     Ok(db)
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! { _ = interrupt => {}, _ = terminate.recv() => {} }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }
 
 async fn token(db: &DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! listener. The handlers live in `crate::http`.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -26,6 +27,7 @@ use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
 use crate::http::{cors, graphiql, health, metrics, request_id};
 use crate::pagination::Cursors;
+use crate::shutdown::Shutdown;
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     statements: StatementCounter,
-    worker: Option<tokio::task::JoinHandle<()>>,
+    worker: Option<Arc<Worker>>,
 }
 
 impl Application {
@@ -124,9 +126,10 @@ impl Application {
                 database::connect(&settings.database_url, settings.database_max_connections)
                     .await
                     .map_err(StartupError::Database)?;
-            let worker = Worker::new(worker_db, settings.webhooks.clone(), wakeup)
-                .map_err(StartupError::Worker)?;
-            Some(tokio::spawn(worker.run(std::future::pending())))
+            Some(
+                Worker::new(worker_db, settings.webhooks.clone(), wakeup)
+                    .map_err(StartupError::Worker)?,
+            )
         } else {
             None
         };
@@ -182,6 +185,8 @@ impl Application {
             source,
         })?
         .shutdown_timeout(10)
+        // Stopping is `run_until_stopped`'s: SIGINT as gracefully as SIGTERM.
+        .disable_signals()
         .run();
 
         tracing::info!(port, "gnlc is listening");
@@ -207,15 +212,51 @@ impl Application {
         self.statements.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight. The delivery
-    /// worker stops with it; deliveries it had in flight are taken up again after their
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (within 10 s)
+    /// and the delivery worker's attempts in flight; a second signal stops at once. The
+    /// delivery worker runs meanwhile; attempts it abandons are taken up again after their
     /// lease, by this or another process.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        if let Some(worker) = self.worker {
-            worker.abort();
+        self.run_until(Shutdown::on_signals()?).await
+    }
+
+    /// Serves until `shutdown` asks for a stop: as [`Self::run_until_stopped`], with signals
+    /// listened to from before the server was built.
+    pub async fn run_until(self, shutdown: Shutdown) -> std::io::Result<()> {
+        let (stop_worker, worker_stop) = tokio::sync::oneshot::channel::<()>();
+        let worker = self.worker.map(|worker| {
+            tokio::spawn(worker.run(async {
+                let _ = worker_stop.await;
+            }))
+        });
+        let handle = self.server.handle();
+        let server = self.server;
+        tokio::pin!(server);
+        let ended = tokio::select! {
+            served = &mut server => Some(served),
+            () = shutdown.requested() => None,
+        };
+        // The worker finishes its attempts in flight meanwhile.
+        let _ = stop_worker.send(());
+        let served = match ended {
+            Some(served) => served,
+            None => {
+                // The command is sent at once; its future would only wait for the end.
+                drop(handle.stop(true));
+                tokio::select! {
+                    served = &mut server => served,
+                    // The connections left go with the process.
+                    () = shutdown.forced() => Ok(()),
+                }
+            }
+        };
+        if let Some(mut worker) = worker {
+            tokio::select! {
+                _ = &mut worker => {}
+                () = shutdown.forced() => worker.abort(),
+            }
         }
-        result
+        served
     }
 }
 

@@ -114,8 +114,9 @@ impl Worker {
         }))
     }
 
-    /// Claims and delivers until `shutdown` completes. Attempts in flight then are
-    /// abandoned: their leases expire and another worker takes them up (at least once).
+    /// Claims and delivers until `shutdown` completes, then finishes the attempts in
+    /// flight (each within its time limit). Dropped before, it abandons them: their leases
+    /// expire and another worker takes them up (at least once).
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tracing::info!(worker = %self.name, "delivery worker started");
         tokio::pin!(shutdown);
@@ -155,6 +156,16 @@ impl Worker {
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }
+        let slots = self.settings.concurrency.max(1);
+        let in_flight = slots - self.slots.available_permits();
+        if in_flight > 0 {
+            tracing::info!(worker = %self.name, in_flight, "finishing the attempts in flight");
+        }
+        // Every slot free: every attempt recorded.
+        let _all = self
+            .slots
+            .acquire_many(u32::try_from(slots).unwrap_or(u32::MAX))
+            .await;
         tracing::info!(worker = %self.name, "delivery worker stopped");
     }
 

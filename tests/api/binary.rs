@@ -1,7 +1,9 @@
 //! The `gnlc` binary as a person runs it: `gnlc schema`; `gnlc` with no configuration
-//! creating, migrating and seeding an SQLite file in its working directory; its commands,
-//! their help and their errors.
+//! creating, migrating and seeding an SQLite file in its working directory, and stopping
+//! gracefully; its commands, their help and their errors.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -81,22 +83,9 @@ async fn gnlc_with_no_configuration_serves_a_seeded_sqlite_file_and_stops_on_sig
         "the database file is in the working directory"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.0.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "gnlc did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    drop(client);
+    child.signal("TERM");
+    let exit = child.exit().await;
     assert!(exit.success(), "gnlc exits cleanly on SIGTERM: {exit:?}");
 
     // `--log-format json`: every line a JSON object, and one line for the request.
@@ -216,6 +205,96 @@ fn a_cohort_is_admitted_from_a_csv_file_once() {
     assert!(
         errors.contains("row 2: latitude: 95 is not between -90 and 90"),
         "{errors}"
+    );
+}
+
+/// `gnlc` serving a fresh SQLite database in `dir` on `port`, its log on stderr.
+fn serve_in(dir: &std::path::Path, port: u16) -> ChildProcess {
+    gnlc_in(dir)
+        .env("GNLC_PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(ChildProcess)
+        .expect("gnlc starts")
+}
+
+/// A connection to `port`, once something listens there.
+fn connect(port: u16) -> TcpStream {
+    let started = Instant::now();
+    loop {
+        if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            return stream;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "gnlc did not start listening"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_lets_the_requests_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = serve_in(dir.path(), port);
+
+    // A request in flight: its head read and its handler called (the server says `100
+    // Continue` then), its body not sent yet when Ctrl-C comes.
+    let mut stream = connect(port);
+    let body = br#"{"query":"{ cohort(year: 2020) { cityCount } }"}"#;
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+         expect: 100-continue\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let mut interim = Vec::new();
+    let mut byte = [0u8];
+    while !interim.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("an interim response");
+        interim.push(byte[0]);
+    }
+    assert_eq!(interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    child.signal("INT");
+
+    // Stopping: no new connection is taken...
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "gnlc did not stop listening on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // ...but the request in flight is answered in full.
+    let _ = stream.write_all(body);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    drop(stream);
+    let exit = child.exit().await;
+    let mut log = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200")
+            && answer.ends_with(r#"{"data":{"cohort":{"cityCount":55}}}"#),
+        "no answer: {answer:?}\n{log}"
+    );
+    assert!(
+        exit.success(),
+        "gnlc exits cleanly on SIGINT: {exit:?}\n{log}"
     );
 }
 

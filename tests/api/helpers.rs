@@ -317,6 +317,31 @@ impl ChildProcess {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+
+    /// Sends a signal (`INT`, `TERM`) to the process.
+    pub fn signal(&self, name: &str) {
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.0.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIG{name} not sent");
+    }
+
+    /// Waits for the process to exit (a minute at most: a test never hangs).
+    pub async fn exit(&mut self) -> std::process::ExitStatus {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(exit) = self.0.try_wait().expect("the process's status") {
+                return exit;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the process did not exit"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Drop for ChildProcess {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::for_each_backend;
 use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with, test_settings};
-use crate::notify::{admin_and_partner, admit, cohort_2026, settled, subscribe};
+use crate::notify::{admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe};
 use crate::receiver::{Receiver, Reply};
 
 /// `gnlc worker` on the app's database, with a short lease.
@@ -29,14 +29,16 @@ fn worker_process(app: &TestApp) -> ChildProcess {
     ChildProcess(child)
 }
 
-async fn a_killed_workers_delivery_is_completed_after_restart(backend: Backend) {
+/// An app with no worker of its own, and one delivery due (of an admission, to a receiver
+/// playing `script`) for a worker to make: the app, the partner's token, the endpoint's id
+/// and the receiver.
+async fn one_delivery_due(
+    backend: Backend,
+    script: Vec<Reply>,
+) -> (TestApp, String, String, Receiver) {
     let app = spawn_app_with(backend, |s| s.webhooks.run_worker = false).await;
     let (admin, partner) = admin_and_partner(&app).await;
-    // The first request never gets an answer: the worker is killed while it waits.
-    let receiver = Receiver::start(vec![
-        Reply::ok().after(Duration::from_secs(120)),
-        Reply::ok(),
-    ]);
+    let receiver = Receiver::start(script);
     let (endpoint, _) = subscribe(
         &app,
         &partner,
@@ -45,6 +47,16 @@ async fn a_killed_workers_delivery_is_completed_after_restart(backend: Backend) 
     )
     .await;
     admit(&app, &admin, cohort_2026()).await;
+    (app, partner, endpoint, receiver)
+}
+
+async fn a_killed_workers_delivery_is_completed_after_restart(backend: Backend) {
+    // The first request never gets an answer: the worker is killed while it waits.
+    let (app, partner, endpoint, receiver) = one_delivery_due(
+        backend,
+        vec![Reply::ok().after(Duration::from_secs(120)), Reply::ok()],
+    )
+    .await;
 
     let mut first = worker_process(&app);
     receiver.wait_for(1, false).await;
@@ -114,7 +126,31 @@ async fn two_workers_share_200_deliveries_without_sending_one_twice(backend: Bac
     );
 }
 
+async fn a_worker_stopped_by_ctrl_c_finishes_its_delivery_first(backend: Backend) {
+    // Answered well after Ctrl-C has reached the worker.
+    let (app, partner, endpoint, receiver) =
+        one_delivery_due(backend, vec![Reply::ok().after(Duration::from_secs(3))]).await;
+
+    let mut worker = worker_process(&app);
+    receiver.wait_for(1, false).await;
+    worker.signal("INT");
+    let exit = worker.exit().await;
+    assert!(
+        exit.success(),
+        "the worker exits cleanly on SIGINT: {exit:?}"
+    );
+
+    let delivered = deliveries(&app, &partner, &endpoint).await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(
+        delivered[0]["status"], "SUCCEEDED",
+        "the attempt in flight was finished and recorded: {delivered:#?}"
+    );
+    assert_eq!(delivered[0]["attemptCount"], 1);
+}
+
 for_each_backend!(
     a_killed_workers_delivery_is_completed_after_restart,
+    a_worker_stopped_by_ctrl_c_finishes_its_delivery_first,
     two_workers_share_200_deliveries_without_sending_one_twice,
 );
