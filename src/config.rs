@@ -296,14 +296,13 @@ pub struct WebhookSettings {
     /// Send deliveries through this HTTP proxy (`http://HOST:PORT`), which must then enforce
     /// the address policy itself. Without it, deliveries ignore `HTTP_PROXY`, `HTTPS_PROXY`
     /// and `ALL_PROXY`, and connect directly.
-    #[arg(long = "webhook-proxy", env = "GNLC_WEBHOOK_PROXY", value_parser = parse_proxy, global = true)]
+    #[arg(long = "webhook-proxy", env = "GNLC_WEBHOOK_PROXY", value_parser = parse_proxy)]
     pub proxy: Option<url::Url>,
     /// Most webhook endpoints one account (a partner) may have.
     #[arg(
         long = "webhook-max-endpoints-per-partner",
         env = "GNLC_WEBHOOK_MAX_ENDPOINTS_PER_PARTNER",
-        default_value_t = defaults::MAX_ENDPOINTS_PER_PARTNER,
-        global = true
+        default_value_t = defaults::MAX_ENDPOINTS_PER_PARTNER
     )]
     pub max_endpoints_per_partner: u64,
 }
@@ -358,7 +357,7 @@ pub struct HttpSettings {
     pub max_query_complexity: usize,
     /// Most tokens (names, punctuation, strings, numbers) a document may hold; counted
     /// before it is parsed.
-    #[arg(long, env = "GNLC_MAX_QUERY_TOKENS", default_value_t = defaults::MAX_QUERY_TOKENS, global = true)]
+    #[arg(long, env = "GNLC_MAX_QUERY_TOKENS", default_value_t = defaults::MAX_QUERY_TOKENS)]
     pub max_query_tokens: usize,
     /// Highest cost accepted: the most values a query's answer could hold, each list
     /// multiplying what it selects by its length.
