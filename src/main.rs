@@ -27,6 +27,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Worker) => {
+            Settings::from(global)
+                .validate()
+                .context("invalid settings")?;
             telemetry::init(global.log_format, &global.log);
             let db = open_database(global).await?;
             let worker = Worker::new(db, global.webhooks.clone(), Wakeup::default())?;
