@@ -507,7 +507,76 @@ impl From<&ServeArgs> for Settings {
     }
 }
 
+/// Settings that cannot work, alone or together: refused at start, before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSettings {
+    #[error("{flag} must be at least {least}")]
+    TooSmall {
+        flag: &'static str,
+        least: &'static str,
+    },
+    #[error(
+        "--webhook-lease ({lease}) must be longer than --webhook-timeout ({timeout}): a worker \
+         holds a delivery for its lease, so an attempt still running when the lease ends is \
+         claimed and sent again by another worker, and copies of one delivery run at once"
+    )]
+    LeaseNotLongerThanTimeout { lease: String, timeout: String },
+}
+
+/// A duration as the flags spell it: `1500ms`, `90s`.
+fn spelled(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+impl WebhookSettings {
+    /// Refuses settings the notifier cannot work with (see [`InvalidSettings`]). Called by
+    /// `Application::build` (through [`Settings::validate`]) and by `gnlc worker`.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let too_small = |flag, least| Err(InvalidSettings::TooSmall { flag, least });
+        if self.timeout.is_zero() {
+            return too_small("--webhook-timeout", "1ms");
+        }
+        if self.poll_interval.is_zero() {
+            // An idle worker would claim in a loop, one statement after another.
+            return too_small("--webhook-poll-interval", "1ms");
+        }
+        if self.max_retry_after < Duration::from_secs(1) {
+            // A `Retry-After` is honoured for at least 1 s: a lower ceiling contradicts it.
+            return too_small("--webhook-max-retry-after", "1s");
+        }
+        if self.concurrency == 0 {
+            return too_small("--webhook-concurrency", "1");
+        }
+        if self.endpoint_concurrency == 0 {
+            return too_small("--webhook-endpoint-concurrency", "1");
+        }
+        if self.lease <= self.timeout {
+            return Err(InvalidSettings::LeaseNotLongerThanTimeout {
+                lease: spelled(self.lease),
+                timeout: spelled(self.timeout),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Settings {
+    /// Refuses settings the server cannot work with: the notifier's (see
+    /// [`WebhookSettings::validate`]) and a pool with no connection.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        if self.database_max_connections == 0 {
+            return Err(InvalidSettings::TooSmall {
+                flag: "--database-max-connections",
+                least: "1",
+            });
+        }
+        self.webhooks.validate()
+    }
+
     /// Settings for a server on a free local port, as tests use.
     pub fn for_tests(database_url: impl Into<String>) -> Self {
         Self {
@@ -616,6 +685,86 @@ mod tests {
 
     fn webhooks(flags: &[&str]) -> WebhookSettings {
         serve(flags).webhooks
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(webhooks(&[]).validate(), Ok(()));
+        assert_eq!(WebhookSettings::default().validate(), Ok(()));
+        assert_eq!(Settings::for_tests("sqlite::memory:").validate(), Ok(()));
+        assert_eq!(serve(&[]).validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_lease_not_longer_than_the_time_out_is_refused() {
+        for (lease, timeout) in [("10s", "10s"), ("5s", "10s"), ("60s", "2m")] {
+            let refused = webhooks(&["--webhook-lease", lease, "--webhook-timeout", timeout])
+                .validate()
+                .unwrap_err();
+            assert!(
+                matches!(refused, InvalidSettings::LeaseNotLongerThanTimeout { .. }),
+                "{lease} / {timeout}: {refused}"
+            );
+            let message = refused.to_string();
+            assert!(
+                message.contains("--webhook-lease") && message.contains("--webhook-timeout"),
+                "{message}"
+            );
+        }
+        let refused = webhooks(&["--webhook-lease", "1500ms", "--webhook-timeout", "2s"])
+            .validate()
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("--webhook-lease (1500ms) must be longer than --webhook-timeout (2s)"),
+            "{refused}"
+        );
+        assert_eq!(
+            webhooks(&["--webhook-lease", "11s", "--webhook-timeout", "10s"]).validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_with_their_flag() {
+        for (flags, flag) in [
+            (
+                &["--webhook-timeout", "0s"][..],
+                "--webhook-timeout must be at least 1ms",
+            ),
+            (
+                &["--webhook-poll-interval", "0ms"][..],
+                "--webhook-poll-interval must be at least 1ms",
+            ),
+            (
+                &["--webhook-max-retry-after", "500ms"][..],
+                "--webhook-max-retry-after must be at least 1s",
+            ),
+            (
+                &["--webhook-concurrency", "0"][..],
+                "--webhook-concurrency must be at least 1",
+            ),
+            (
+                &["--webhook-endpoint-concurrency", "0"][..],
+                "--webhook-endpoint-concurrency must be at least 1",
+            ),
+        ] {
+            let refused = webhooks(flags).validate().unwrap_err().to_string();
+            assert_eq!(refused, flag, "{flags:?}");
+        }
+        let mut settings = Settings::for_tests("sqlite::memory:");
+        settings.database_max_connections = 0;
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "--database-max-connections must be at least 1"
+        );
+        let mut settings = Settings::for_tests("sqlite::memory:");
+        settings.webhooks.lease = settings.webhooks.timeout;
+        assert!(
+            settings.validate().is_err(),
+            "the server's settings check the notifier's"
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             log,
             webhooks,
         } => {
+            webhooks.validate().context("invalid settings")?;
             telemetry::init(log.format.log_format, &log.log);
             let shutdown = listen_for_signals()?;
             let db = tokio::select! {

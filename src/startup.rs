@@ -11,7 +11,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::config::Settings;
+use crate::config::{InvalidSettings, Settings};
 use crate::data_version::DataVersions;
 use crate::database::{self, StatementCounter};
 use crate::graphql;
@@ -32,6 +32,8 @@ use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error("invalid settings")]
+    Settings(#[source] InvalidSettings),
     #[error("cannot open the database")]
     Database(#[source] DbErr),
     #[error("cannot apply migrations")]
@@ -63,6 +65,7 @@ impl Application {
     /// Connects to the database, migrates and seeds it, and binds the listener
     /// (port 0 picks a free port: tests use that).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        settings.validate().map_err(StartupError::Settings)?;
         let http = &settings.http;
         cors::check_origins(&http.cors_origins).map_err(StartupError::Cors)?;
         let (db, statements) =

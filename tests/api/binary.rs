@@ -480,3 +480,25 @@ fn an_intake_published_without_its_members_keeps_its_figures_unless_told() {
         ]
     );
 }
+
+/// Settings that contradict each other stop `gnlc serve` and `gnlc worker` at start, with
+/// the flags named, before anything runs.
+#[test]
+fn contradictory_settings_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["serve", "worker"] {
+        let (ok, _, said) = run(gnlc_in(dir.path())
+            .arg(command)
+            .env("GNLC_PORT", "0")
+            .args(["--webhook-lease", "10s", "--webhook-timeout", "30s"]));
+        assert!(!ok, "{command}: {said}");
+        assert!(
+            said.contains("--webhook-lease (10s) must be longer than --webhook-timeout (30s)"),
+            "{command}: {said}"
+        );
+    }
+    assert!(
+        !dir.path().join("gnlc.sqlite3").exists(),
+        "refused before the database was opened"
+    );
+}

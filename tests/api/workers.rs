@@ -13,14 +13,15 @@ use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with, test_settin
 use crate::notify::{admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe};
 use crate::receiver::{Receiver, Reply};
 
-/// `gnlc worker` on the app's database, with a short lease.
+/// `gnlc worker` on the app's database, with a short lease (just longer than an attempt's
+/// time limit, as it must be).
 fn worker_process(app: &TestApp) -> ChildProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_gnlc"))
         .arg("worker")
         .env("GNLC_DATABASE_URL", &app.database_url)
         .env("GNLC_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
-        .env("GNLC_WEBHOOK_LEASE", "2s")
-        .env("GNLC_WEBHOOK_TIMEOUT", "30s")
+        .env("GNLC_WEBHOOK_LEASE", "6s")
+        .env("GNLC_WEBHOOK_TIMEOUT", "5s")
         .env("GNLC_WEBHOOK_POLL_INTERVAL", "100ms")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
