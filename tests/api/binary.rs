@@ -502,3 +502,29 @@ fn contradictory_settings_are_refused_at_start() {
         "refused before the database was opened"
     );
 }
+
+/// A new user copies the README's commands into a shell right after cloning: none may
+/// need `gnlc` on `PATH` (it is not there until `cargo install --path .`).
+#[test]
+fn the_readme_commands_run_from_a_fresh_clone() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut in_shell_block = false;
+    let mut commands = 0;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_shell_block = line == "```sh";
+            continue;
+        }
+        if !in_shell_block || line.starts_with(' ') || line.trim().is_empty() {
+            continue;
+        }
+        commands += 1;
+        let program = line.split_whitespace().next().unwrap_or_default();
+        assert!(
+            ["cargo", "curl", "npm"].contains(&program),
+            "a README command a fresh clone cannot run as written: {line}"
+        );
+    }
+    assert!(commands >= 5, "the README's shell commands were found");
+}
