@@ -74,7 +74,7 @@ struct Args {
     attack_clients: usize,
     /// The attacks to run, by name (all by default): cycle-4, cycle-aliases,
     /// region-country-cycle, fragments-24, fragments-40, fragments-over-lists,
-    /// introspection-cycle, connection-max, big-document, invalid-apq-flood.
+    /// introspection-cycle, connection-max, at-the-cost-limit, big-document, invalid-apq-flood.
     #[arg(long, value_delimiter = ',')]
     attack_names: Vec<String>,
 }
