@@ -28,8 +28,8 @@ pub mod defaults {
     /// query of 200 fields with arguments about 1,000; parsing 5,000 takes milliseconds.
     pub const MAX_QUERY_TOKENS: usize = 5_000;
     /// The most values a query's answer could hold, by the cost model: GraphiQL's
-    /// introspection query costs about 3,600, the README's whole tree about 1,400, a page
-    /// of 100 cities with their country and cohort about 600.
+    /// introspection query costs about 3,600, the README's whole tree about 2,400, a page
+    /// of 100 cities with their country and cohort about 1,600 (a root field costs 1,000).
     pub const MAX_QUERY_COST: u64 = 50_000;
     /// The most values one answer may hold, counted while it is built: twice the cost limit
     /// (a few MB of memory at most).

@@ -90,6 +90,11 @@ const DATA_LISTS: [(&str, &str, DataList); 8] = [
 ];
 const UNDECLARED_LIST: u64 = MAX_PAGE_SIZE;
 
+/// What a field of the root type costs beside its values: each runs statements of its own
+/// (nested fields share theirs through DataLoaders), so aliasing a root field many times
+/// would multiply the statements one request runs. At the default limit, 50 at most.
+pub const ROOT_FIELD_COST: u64 = 1_000;
+
 /// How long a list field's list can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Length {
@@ -320,6 +325,10 @@ impl CostModel {
         id
     }
 
+    fn is_root(&self, ty: &str) -> bool {
+        ty == self.query || self.mutation.as_deref() == Some(ty)
+    }
+
     /// List fields of objects whose length is not declared in [`DATA_LISTS`] (a test keeps
     /// this empty).
     pub fn undeclared_lists(&self) -> Vec<String> {
@@ -444,8 +453,22 @@ impl<'a> Walk<'a> {
         total
     }
 
-    /// One value for the field, plus what it selects on each item it holds.
+    /// What a field costs: its values, and [`ROOT_FIELD_COST`] for a field of the root
+    /// type (introspection aside), which runs database statements of its own.
     fn field(&mut self, field: &'a Field, node: Node<'a>) -> u64 {
+        let statements = match node {
+            Node::Data { ty, .. }
+                if self.model.is_root(ty) && !field.name.node.starts_with("__") =>
+            {
+                ROOT_FIELD_COST
+            }
+            _ => 0,
+        };
+        self.values(field, node).saturating_add(statements)
+    }
+
+    /// One value for the field, plus what it selects on each item it holds.
+    fn values(&mut self, field: &'a Field, node: Node<'a>) -> u64 {
         let name = field.name.node.as_str();
         if name == "__typename" {
             return 1;
@@ -799,7 +822,7 @@ mod tests {
         // cohort, cities, 55 × name
         assert_eq!(
             cost_of("{ cohort(year: 2020) { cities { name } } }", json()),
-            57
+            ROOT_FIELD_COST + 57
         );
         // The cycle: each level multiplies by 55.
         assert_eq!(
@@ -807,7 +830,7 @@ mod tests {
                 "{ cohort(year: 2020) { cities { cohort { cities { name } } } } }",
                 json()
             ),
-            1 + 1 + 55 * (1 + 1 + 55)
+            ROOT_FIELD_COST + 1 + 1 + 55 * (1 + 1 + 55)
         );
         // Aliases add, fragments count as what they select.
         assert_eq!(
@@ -815,7 +838,7 @@ mod tests {
                 "{ cohort(year: 2020) { a: cities { ...N } b: cities { name } } } fragment N on City { name slug }",
                 json()
             ),
-            1 + (1 + 55 * 2) + (1 + 55)
+            ROOT_FIELD_COST + 1 + (1 + 55 * 2) + (1 + 55)
         );
         // The whole tree: 5 regions × 10 countries × 7 cities.
         assert_eq!(
@@ -823,7 +846,7 @@ mod tests {
                 "{ regions { name countries { name cities { name } } } }",
                 json()
             ),
-            1 + 5 * (1 + 1 + 10 * (1 + 1 + 7))
+            ROOT_FIELD_COST + 1 + 5 * (1 + 1 + 10 * (1 + 1 + 7))
         );
     }
 
@@ -831,7 +854,7 @@ mod tests {
     fn a_connection_costs_its_page_from_arguments_or_variables() {
         let query = "query($n: Int) { cities(first: $n) { totalCount edges { cursor node { name } } nodes { slug } } }";
         // cities, totalCount, edges (n × (cursor, node, name)), nodes (n × slug)
-        let expected = |n: u64| 1 + 1 + (1 + n * 3) + (1 + n);
+        let expected = |n: u64| ROOT_FIELD_COST + 1 + 1 + (1 + n * 3) + (1 + n);
         assert_eq!(
             cost_of(query, serde_json::json!({ "n": 100 })),
             expected(100)
@@ -847,7 +870,31 @@ mod tests {
                 "{ citiesNear(latitude: 0, longitude: 0, radiusKm: 1, first: 50) { city { name } } }",
                 json()
             ),
-            1 + 50 * 2
+            ROOT_FIELD_COST + 1 + 50 * 2
+        );
+    }
+
+    #[test]
+    fn each_field_of_the_root_costs_its_statements_however_it_is_selected() {
+        // Aliases, and fragments spread twice: each root field counts.
+        assert_eq!(
+            cost_of(
+                "{ a: network { cityCount } b: network { cityCount } }",
+                json()
+            ),
+            2 * (ROOT_FIELD_COST + 2)
+        );
+        assert_eq!(
+            cost_of(
+                "{ ...N ...N } fragment N on Query { a: network { cityCount } }",
+                json()
+            ),
+            2 * (ROOT_FIELD_COST + 2)
+        );
+        // Introspection runs no statement.
+        assert_eq!(
+            cost_of("{ __typename __schema { description } }", json()),
+            3
         );
     }
 

@@ -67,7 +67,8 @@ pub struct KnownListSizes {
 impl KnownListSizes {
     /// Reads the sizes once, at start.
     pub async fn new(db: DatabaseConnection, versions: Arc<DataVersions>) -> Result<Self, DbErr> {
-        let version = versions.known();
+        // Known before the sizes are read, so the first request finds them current.
+        let version = versions.current().await;
         let sizes = ListSizes::read(&db).await?;
         Ok(Self {
             db,

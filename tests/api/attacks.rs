@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use gnlc::access::Role;
+use gnlc::graphql::cost::ROOT_FIELD_COST;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -81,16 +82,20 @@ fn assert_refused_as_too_costly(answer: &Answer) {
 
 async fn lists_are_costed_by_their_real_length(backend: Backend) {
     let app = spawn_app(backend).await;
-    // The 2020 intake holds 55 cities: cohort, cities, 55 names.
+    // The 2020 intake holds 55 cities: cohort (a root field, which runs statements of its
+    // own), cities, 55 names.
     let answer = query(&app, "{ cohort(year: 2020) { cities { name } } }").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", short(&answer.text));
-    assert_eq!(answer.header("gnlc-query-cost"), "57");
+    assert_eq!(
+        answer.header("gnlc-query-cost"),
+        (ROOT_FIELD_COST + 57).to_string()
+    );
     // One cycle more: 55 × 55 names still fits the default limit and is answered.
     let answer = query(&app, &cohort_cycle(2)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", short(&answer.text));
     assert_eq!(
         answer.header("gnlc-query-cost"),
-        (2 + 55 * (2 + 55)).to_string()
+        (ROOT_FIELD_COST + 2 + 55 * (2 + 55)).to_string()
     );
     assert_eq!(
         answer.body["data"]["cohort"]["cities"][0]["cohort"]["cities"]
@@ -361,4 +366,32 @@ async fn a_document_of_too_many_tokens_is_refused_before_it_is_parsed() {
     let answer = query(&app, &document).await;
     assert_refused(&answer, "GRAPHQL_PARSE_FAILED");
     assert!(answer.text.len() < 2_000, "{} bytes", answer.text.len());
+}
+
+/// Aliases of a root field: each runs statements of its own (`network` six, a search one
+/// more), however few values it asks for.
+#[tokio::test]
+async fn aliases_of_root_fields_cost_their_statements() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let aliases = |n: usize| -> String {
+        let fields: String = (0..n)
+            .map(|i| {
+                format!(
+                    " a{i}: network {{ cityCount }} s{i}: cities(search: \"a{i}\") {{ totalCount }}"
+                )
+            })
+            .collect();
+        format!("{{{fields} }}")
+    };
+    let before = app.statements.get();
+    let answer = query(&app, &aliases(100)).await;
+    assert_refused_as_too_costly(&answer);
+    assert!(
+        app.statements.get() - before <= 1,
+        "refused before the aliases ran (the response cache's data-version read aside)"
+    );
+    // A few are a fine query.
+    let answer = query(&app, &aliases(3)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", short(&answer.text));
+    assert_eq!(answer.body["data"]["a2"]["cityCount"], 55);
 }
