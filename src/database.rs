@@ -227,6 +227,7 @@ fn opened_before_renewal(age: Duration) -> bool {
 
 /// Whether a message says the connection went away.
 fn dropped(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
     [
         "terminating connection",
         "connection reset",
@@ -234,7 +235,7 @@ fn dropped(message: &str) -> bool {
         "broken pipe",
     ]
     .iter()
-    .any(|symptom| message.to_ascii_lowercase().contains(symptom))
+    .any(|symptom| message.contains(symptom))
 }
 
 /// Whether the database answers.

@@ -60,7 +60,8 @@ pub struct GraphQLService {
 /// A request ready to run, or already answered (an unknown persisted query, an operation
 /// name that names nothing).
 enum Prepared {
-    Run(async_graphql::Request),
+    /// The request, and its operation's kind once the document parsed.
+    Run(async_graphql::Request, Option<OperationType>),
     Answer(async_graphql::Response),
 }
 
@@ -395,8 +396,8 @@ impl GraphQLService {
                 };
             }
         };
-        let mut request = match prepared {
-            Prepared::Run(request) => request,
+        let (mut request, kind) = match prepared {
+            Prepared::Run(request, kind) => (request, kind),
             Prepared::Answer(response) => {
                 return Ran {
                     operation,
@@ -422,8 +423,10 @@ impl GraphQLService {
         // Waits for room among the requests running; the deadline still holds meanwhile.
         let _room = self.executor.admit(cost.unwrap_or(1)).await;
         // A read that lost its database connection (one PostgreSQL dropped) runs once more,
-        // on a fresh one: it wrote nothing.
-        let again = is_read(&mut request).then(|| copy(&request));
+        // on a fresh one: it wrote nothing. (SQLite's connections are files: never dropped.)
+        let retried = kind == Some(OperationType::Query)
+            && self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+        let again = retried.then(|| copy(&request));
         let mut response = self.execute(request, principal.clone()).await;
         if let Some(again) = again
             && error::lost_its_connection(&response)
@@ -612,16 +615,18 @@ fn prepare(wire: WireRequest, is_get: bool) -> Result<(Prepared, Option<String>)
     }
     let operation_name = request.operation_name.clone();
     let mut operation = operation_name.clone();
+    let mut kind = None;
     // A document that does not parse is left to the schema, which reports it with its code.
     if let Ok(document) = request.parsed_query() {
         match select_operation(document, operation_name.as_deref()) {
-            Ok((name, kind)) => {
+            Ok((name, operation_kind)) => {
                 if operation_name.is_none() {
                     operation = Some(name.unwrap_or("anonymous").to_owned());
                 }
-                if is_get && kind != OperationType::Query {
+                if is_get && operation_kind != OperationType::Query {
                     return Err(HttpError::MutationOverGet);
                 }
+                kind = Some(operation_kind);
             }
             Err(message) => {
                 let answer = answer(&message, code::OPERATION_RESOLUTION_FAILURE);
@@ -629,16 +634,7 @@ fn prepare(wire: WireRequest, is_get: bool) -> Result<(Prepared, Option<String>)
             }
         }
     }
-    Ok((Prepared::Run(request), operation))
-}
-
-/// Whether a request's operation is a query (which writes nothing, so it may run again).
-fn is_read(request: &mut async_graphql::Request) -> bool {
-    let operation_name = request.operation_name.clone();
-    request.parsed_query().is_ok_and(|document| {
-        select_operation(document, operation_name.as_deref())
-            .is_ok_and(|(_, kind)| kind == OperationType::Query)
-    })
+    Ok((Prepared::Run(request, kind), operation))
 }
 
 /// A request as it came, to run again (its document is parsed again then: that is rare).
