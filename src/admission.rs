@@ -13,6 +13,7 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::json;
 
+use crate::after_commit::AfterCommit;
 use crate::clock::sha256_hex;
 use crate::membership::normalise_country_code;
 use crate::webhooks::outbox::{self, EventDraft, EventType};
@@ -297,6 +298,18 @@ fn digest(admission: &CohortAdmission) -> String {
 /// Admits a cohort: all of it in one transaction, or nothing with every problem listed.
 /// Re-sending the same admission returns the cohort it made, and writes nothing.
 pub async fn admit(
+    db: &DatabaseConnection,
+    admission: CohortAdmission,
+    after: &AfterCommit,
+) -> Result<Admitted, AdmissionError> {
+    let admitted = admit_in_one_transaction(db, admission).await?;
+    if let Some(version) = admitted.data_version {
+        after.data_changed(version).await;
+    }
+    Ok(admitted)
+}
+
+async fn admit_in_one_transaction(
     db: &DatabaseConnection,
     admission: CohortAdmission,
 ) -> Result<Admitted, AdmissionError> {
@@ -789,10 +802,23 @@ async fn publish_admission(
     Ok(outbox::publish(txn, drafts).await?.1)
 }
 
-/// Records that a city left the network on a date, and returns it with the data version
-/// the withdrawal committed. Doing it again with the same date changes nothing (no
-/// version); with another date it is refused.
+/// Records that a city left the network on a date, and returns it. Doing it again with
+/// the same date changes nothing; with another date it is refused.
 pub async fn withdraw(
+    db: &DatabaseConnection,
+    slug: &str,
+    on: NaiveDate,
+    after: &AfterCommit,
+) -> Result<city::Model, AdmissionError> {
+    let (city, data_version) = withdraw_in_one_transaction(db, slug, on).await?;
+    if let Some(version) = data_version {
+        after.data_changed(version).await;
+    }
+    Ok(city)
+}
+
+/// The withdrawal, with the data version it committed (none when nothing changed).
+async fn withdraw_in_one_transaction(
     db: &DatabaseConnection,
     slug: &str,
     on: NaiveDate,

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod admission;
+pub mod after_commit;
 pub mod clock;
 pub mod cohort_file;
 pub mod config;

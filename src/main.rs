@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use gnlc::access;
 use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
+use gnlc::after_commit::AfterCommit;
 use gnlc::config::{AdmitArgs, Cli, Command, DatabaseSettings, Settings, TokenCommand};
 use gnlc::shutdown::Shutdown;
 use gnlc::startup::Application;
@@ -171,7 +172,7 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     };
     let spinner = indicatif::ProgressBar::new_spinner().with_message("admitting");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    let outcome = admission::admit(db, admission).await;
+    let outcome = admission::admit(db, admission, &AfterCommit::detached()).await;
     spinner.finish_and_clear();
     let admitted = match outcome {
         Ok(admitted) => admitted,

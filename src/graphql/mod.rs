@@ -28,6 +28,7 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 use crate::access::Principal;
+use crate::after_commit::AfterCommit;
 use crate::config::WebhookSettings;
 use crate::data_version::DataVersions;
 use crate::pagination::{Cursors, List, PageRequest, Window};
@@ -68,10 +69,10 @@ pub fn build_schema(
     Schema::build(Query, Mutation, EmptySubscription)
         .data(db)
         .data(search_db)
+        .data(AfterCommit::new(wakeup, versions.clone()))
         .data(versions)
         .data(cursors)
         .data(webhooks)
-        .data(wakeup)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .finish()

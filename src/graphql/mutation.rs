@@ -1,8 +1,6 @@
 //! Changes: admissions and withdrawals (admins), webhook endpoints and redeliveries
 //! (partners, for what they own; admins, for everything).
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::access::{require_admin, require_token, settings};
@@ -12,9 +10,8 @@ use super::scalars::{Date, DateTime};
 use super::webhook::{Delivery, Event, WebhookEndpoint, WebhookEndpointWithSecret};
 use super::{ResultExt, db};
 use crate::admission::{self, AdmittedCity, CohortAdmission, NewCountry};
-use crate::data_version::DataVersions;
+use crate::after_commit::AfterCommit;
 use crate::webhooks::endpoints::{self, EndpointError, EndpointSpec};
-use crate::webhooks::worker::Wakeup;
 
 /// A cohort to admit, with its cities.
 #[derive(InputObject)]
@@ -175,18 +172,9 @@ pub struct WebhookEndpointChanges {
     pub countries: Option<Vec<String>>,
 }
 
-fn wake(ctx: &Context<'_>) {
-    if let Some(wakeup) = ctx.data_opt::<Wakeup>() {
-        wakeup.wake();
-    }
-}
-
-/// Before answering a change: waits until the response cache of this process knows the
-/// data version it committed (see [`DataVersions::catch_up`]).
-async fn seen_everywhere(ctx: &Context<'_>, data_version: Option<i64>) {
-    if let (Some(committed), Some(versions)) = (data_version, ctx.data_opt::<Arc<DataVersions>>()) {
-        versions.catch_up(committed).await;
-    }
+/// What the operations do once their change has committed (see [`AfterCommit`]).
+fn after_commit<'a>(ctx: &Context<'a>) -> Result<&'a AfterCommit> {
+    ctx.data::<AfterCommit>()
 }
 
 fn delivery_id(id: &ID) -> Result<i32> {
@@ -208,9 +196,9 @@ impl Mutation {
         input: CohortAdmissionInput,
     ) -> Result<AdmissionResult> {
         require_admin(ctx)?;
-        let admitted = admission::admit(db(ctx)?, input.into()).await.gql()?;
-        wake(ctx);
-        seen_everywhere(ctx, admitted.data_version).await;
+        let admitted = admission::admit(db(ctx)?, input.into(), after_commit(ctx)?)
+            .await
+            .gql()?;
         Ok(AdmissionResult {
             created: admitted.created(),
             cohort: Cohort(admitted.cohort),
@@ -228,11 +216,9 @@ impl Mutation {
         withdrawn_on: Date,
     ) -> Result<City> {
         require_admin(ctx)?;
-        let (city, data_version) = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0)
+        let city = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0, after_commit(ctx)?)
             .await
             .gql()?;
-        wake(ctx);
-        seen_everywhere(ctx, data_version).await;
         Ok(City(city))
     }
 
@@ -284,7 +270,7 @@ impl Mutation {
     async fn pause_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
         let principal = require_token(ctx)?;
         Ok(WebhookEndpoint(
-            endpoints::set_paused(db(ctx)?, principal, &id, true)
+            endpoints::set_paused(db(ctx)?, principal, &id, true, after_commit(ctx)?)
                 .await
                 .gql()?,
         ))
@@ -293,10 +279,9 @@ impl Mutation {
     /// Resumes a paused endpoint, or enables again one gnlc disabled.
     async fn resume_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
         let principal = require_token(ctx)?;
-        let endpoint = endpoints::set_paused(db(ctx)?, principal, &id, false)
+        let endpoint = endpoints::set_paused(db(ctx)?, principal, &id, false, after_commit(ctx)?)
             .await
             .gql()?;
-        wake(ctx);
         Ok(WebhookEndpoint(endpoint))
     }
 
@@ -326,10 +311,9 @@ impl Mutation {
     /// Sends a `webhook.test` event to an endpoint.
     async fn send_test_event(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<Event> {
         let principal = require_token(ctx)?;
-        let event = endpoints::send_test(db(ctx)?, principal, &endpoint_id)
+        let event = endpoints::send_test(db(ctx)?, principal, &endpoint_id, after_commit(ctx)?)
             .await
             .gql()?;
-        wake(ctx);
         Ok(Event(event))
     }
 
@@ -337,8 +321,9 @@ impl Mutation {
     async fn redeliver(&self, ctx: &Context<'_>, delivery_id: ID) -> Result<Delivery> {
         let principal = require_token(ctx)?;
         let id = self::delivery_id(&delivery_id)?;
-        let delivery = endpoints::redeliver(db(ctx)?, principal, id).await.gql()?;
-        wake(ctx);
+        let delivery = endpoints::redeliver(db(ctx)?, principal, id, after_commit(ctx)?)
+            .await
+            .gql()?;
         Ok(Delivery(delivery))
     }
 
@@ -351,10 +336,15 @@ impl Mutation {
         since: DateTime,
     ) -> Result<i32> {
         let principal = require_token(ctx)?;
-        let count = endpoints::redeliver_failed(db(ctx)?, principal, &endpoint_id, since.0)
-            .await
-            .gql()?;
-        wake(ctx);
+        let count = endpoints::redeliver_failed(
+            db(ctx)?,
+            principal,
+            &endpoint_id,
+            since.0,
+            after_commit(ctx)?,
+        )
+        .await
+        .gql()?;
         Ok(count.min(i32::MAX as u64) as i32)
     }
 }

@@ -13,6 +13,7 @@ use super::guard::{self, GuardError};
 use super::outbox::{self, EventDraft, EventType};
 use super::signing;
 use crate::access::Principal;
+use crate::after_commit::AfterCommit;
 use crate::clock::now_ms;
 use crate::config::WebhookSettings;
 use crate::membership::normalise_country_code;
@@ -311,6 +312,7 @@ pub async fn set_paused(
     principal: &Principal,
     id: &str,
     paused: bool,
+    after: &AfterCommit,
 ) -> Result<webhook_endpoint::Model> {
     let endpoint = find(db, principal, id).await?;
     let mut active: webhook_endpoint::ActiveModel = endpoint.into();
@@ -320,7 +322,11 @@ pub async fn set_paused(
         active.failing_since = Set(None);
     }
     active.updated_at = Set(now_ms());
-    Ok(active.update(db).await?)
+    let endpoint = active.update(db).await?;
+    if !paused {
+        after.deliveries_queued();
+    }
+    Ok(endpoint)
 }
 
 /// Gives an endpoint a new secret; the old one keeps signing beside it for 24 hours.
@@ -382,6 +388,7 @@ pub async fn send_test(
     db: &DatabaseConnection,
     principal: &Principal,
     id: &str,
+    after: &AfterCommit,
 ) -> Result<event::Model> {
     let endpoint = find(db, principal, id).await?;
     let txn = crate::database::begin_write(db).await?;
@@ -395,6 +402,7 @@ pub async fn send_test(
     };
     let (mut events, _) = outbox::publish(&txn, vec![draft]).await?;
     txn.commit().await?;
+    after.deliveries_queued();
     events
         .pop()
         .ok_or_else(|| EndpointError::Database(DbErr::RecordNotInserted))
@@ -471,6 +479,7 @@ pub async fn redeliver(
     db: &DatabaseConnection,
     principal: &Principal,
     delivery_id: i32,
+    after: &AfterCommit,
 ) -> Result<delivery::Model> {
     account(principal)?;
     let not_found = || EndpointError::NotFound("delivery", delivery_id.to_string());
@@ -491,7 +500,9 @@ pub async fn redeliver(
     active.lease_until = Set(None);
     active.leased_by = Set(None);
     active.updated_at = Set(now_ms());
-    Ok(active.update(db).await?)
+    let delivery = active.update(db).await?;
+    after.deliveries_queued();
+    Ok(delivery)
 }
 
 /// Sends again every failed delivery of an endpoint created since a time. Returns how many.
@@ -500,6 +511,7 @@ pub async fn redeliver_failed(
     principal: &Principal,
     id: &str,
     since_ms: i64,
+    after: &AfterCommit,
 ) -> Result<u64> {
     let endpoint = find(db, principal, id).await?;
     let now = now_ms();
@@ -512,6 +524,7 @@ pub async fn redeliver_failed(
         .filter(delivery::Column::CreatedAt.gte(since_ms))
         .exec(db)
         .await?;
+    after.deliveries_queued();
     Ok(result.rows_affected)
 }
 

@@ -250,7 +250,8 @@ async fn a_lost_listening_connection_loses_no_change() {
     // Committed straight to the database, as `gnlc admit` or another process would: its
     // notification reaches no one.
     let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    gnlc::admission::withdraw(&app.db, "cahul", withdrawn_on)
+    let detached = gnlc::after_commit::AfterCommit::detached();
+    gnlc::admission::withdraw(&app.db, "cahul", withdrawn_on, &detached)
         .await
         .unwrap();
     assert_eq!(

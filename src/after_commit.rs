@@ -1,0 +1,51 @@
+//! What follows a committed change, done by the operation that made it: the delivery
+//! workers of this process are woken for the deliveries it queued, and the answer waits
+//! until this process's response cache knows the data version it committed.
+
+use std::sync::Arc;
+
+use crate::data_version::DataVersions;
+use crate::webhooks::worker::Wakeup;
+
+/// The handle an operation takes to see its change through once it has committed. The
+/// server passes one with its workers' wake-up call and its data versions; a command run
+/// alone (`gnlc admit`) passes [`AfterCommit::detached`]: no worker or cache of its own to
+/// tell, the server's find the change by their own polling and notifications.
+#[derive(Clone, Default)]
+pub struct AfterCommit {
+    wakeup: Option<Wakeup>,
+    versions: Option<Arc<DataVersions>>,
+}
+
+impl AfterCommit {
+    pub fn new(wakeup: Wakeup, versions: Arc<DataVersions>) -> Self {
+        AfterCommit {
+            wakeup: Some(wakeup),
+            versions: Some(versions),
+        }
+    }
+
+    /// For a process with no worker and no response cache.
+    pub fn detached() -> Self {
+        AfterCommit::default()
+    }
+
+    /// Deliveries were queued: idle workers of this process start on them now rather
+    /// than at their next poll.
+    pub fn deliveries_queued(&self) {
+        if let Some(wakeup) = &self.wakeup {
+            wakeup.wake();
+        }
+    }
+
+    /// Public data changed at data version `committed` (with deliveries queued for it):
+    /// wakes the workers, then waits (a bounded time) until this process's response cache
+    /// knows that version, so that no answer made before the change is served after the
+    /// change's own answer (see [`DataVersions::catch_up`]).
+    pub async fn data_changed(&self, committed: i64) {
+        self.deliveries_queued();
+        if let Some(versions) = &self.versions {
+            versions.catch_up(committed).await;
+        }
+    }
+}
