@@ -110,3 +110,95 @@ impl CountryNames {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use entity::region;
+
+    use super::*;
+
+    fn network() -> Network {
+        let moldova = country::Model {
+            id: 3,
+            iso2: "MD".into(),
+            iso3: "MDA".into(),
+            name: "Republic of Moldova".into(),
+            region_id: 1,
+        };
+        let europe = region::Model {
+            id: 1,
+            slug: "europe".into(),
+            name: "Europe and North America".into(),
+        };
+        Network {
+            countries: [("MD".into(), moldova.clone()), ("MDA".into(), moldova)].into(),
+            regions: [(europe.slug.clone(), europe)].into(),
+        }
+    }
+
+    /// The rows to add and the problems (`field: message`) of these joining countries.
+    fn check_all(new_countries: &[(&str, &str, &str, &str)]) -> (Vec<usize>, Vec<String>) {
+        let admission = CohortAdmission {
+            year: 2026,
+            announced_on: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            new_city_count: 1,
+            new_country_count: 1,
+            network_city_count: None,
+            network_country_count: None,
+            new_countries: new_countries
+                .iter()
+                .map(|(iso2, iso3, name, region)| NewCountry {
+                    iso2: iso2.to_string(),
+                    iso3: iso3.to_string(),
+                    name: name.to_string(),
+                    region: region.to_string(),
+                })
+                .collect(),
+            cities: Vec::new(),
+            replace_published_figures: false,
+        };
+        let mut problems = Vec::new();
+        let joining = check(&admission, &network(), &mut problems);
+        let problems = problems
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        (joining.rows, problems)
+    }
+
+    #[test]
+    fn a_member_country_described_as_it_is_is_not_added() {
+        let (rows, problems) = check_all(&[("md", "MDA", " Republic of Moldova", "europe")]);
+        assert!(rows.is_empty() && problems.is_empty(), "{problems:?}");
+        let (rows, problems) = check_all(&[("MD", "MDA", "Moldova", "europe")]);
+        assert!(rows.is_empty());
+        assert_eq!(
+            problems,
+            ["newCountries[1]: MD is already a member country, as Republic of Moldova (MD, MDA)"]
+        );
+    }
+
+    #[test]
+    fn each_joining_country_is_checked() {
+        let (rows, problems) = check_all(&[
+            ("IS", "ISL", "Iceland", "europe"),
+            ("IS", "ISX", "Iceland again", "europe"),
+            ("I5", "ISLA", "REPUBLIC OF MOLDOVA", "nowhere"),
+            ("NO", "NOR", "iceland", "europe"),
+        ]);
+        assert_eq!(rows, [0, 1, 2, 3]);
+        assert_eq!(
+            problems,
+            [
+                "newCountries[2]: IS is listed twice",
+                "newCountries[3]: `I5` is not an ISO 3166-1 alpha-2 code",
+                "newCountries[3]: `ISLA` is not an ISO 3166-1 alpha-3 code",
+                "newCountries[3]: REPUBLIC OF MOLDOVA is already the name of the member country \
+                 Republic of Moldova (MD)",
+                "newCountries[3]: there is no region with slug `nowhere`",
+                "newCountries[4]: iceland is already the name of newCountries[1]",
+            ]
+        );
+    }
+}

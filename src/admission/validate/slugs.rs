@@ -114,3 +114,72 @@ impl<'a> Slugs<'a> {
         slug
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moldova() -> country::Model {
+        country::Model {
+            id: 3,
+            iso2: "MD".into(),
+            iso3: "MDA".into(),
+            name: "Republic of Moldova".into(),
+            region_id: 1,
+        }
+    }
+
+    /// The slugs given to these cities (name and alpha-2 code; MD is a member country),
+    /// member cities having the slugs `taken` (with their country's id); and the problems.
+    fn give(taken: &[(&str, i32)], cities: &[(&'static str, &str)]) -> (Vec<String>, Vec<String>) {
+        let taken = taken.iter().map(|(s, id)| (s.to_string(), *id)).collect();
+        let mut slugs = Slugs::new(taken);
+        let mut problems = Vec::new();
+        let moldova = moldova();
+        let given = cities
+            .iter()
+            .enumerate()
+            .map(|(i, (name, iso2))| {
+                let member = (*iso2 == "MD").then_some(&moldova);
+                slugs.give(i + 1, name, iso2, member, &mut problems)
+            })
+            .collect();
+        (given, problems.into_iter().map(|p| p.message).collect())
+    }
+
+    #[test]
+    fn a_name_taken_elsewhere_takes_its_country_code() {
+        let (slugs, problems) = give(&[("balti", 9)], &[("Bălți", "MD"), ("Cahul", "MD")]);
+        assert_eq!(slugs, ["balti-md", "cahul"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (slugs, problems) = give(&[], &[("Foo", "PT"), ("Foo", "MD")]);
+        assert_eq!(slugs, ["foo", "foo-md"]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_member_city_or_one_listed_twice_is_refused() {
+        let (_, problems) = give(&[("cahul", 3)], &[("Cahul", "MD")]);
+        assert_eq!(problems, ["Cahul (MD) is already a member city"]);
+        let (_, problems) = give(&[("foo", 9), ("foo-md", 3)], &[("Foo", "MD")]);
+        assert_eq!(problems, ["Foo (MD) is already a member city"]);
+        let (_, problems) = give(&[], &[("Cahul", "MD"), ("Cahul", "MD")]);
+        assert_eq!(problems, ["Cahul (MD) is listed twice"]);
+    }
+
+    #[test]
+    fn a_slug_another_city_has_is_refused() {
+        let (_, problems) = give(&[("foo", 9), ("foo-pt", 5)], &[("Foo", "PT")]);
+        assert_eq!(
+            problems,
+            ["Foo (PT) would have the slug `foo-pt`, which a member city has"]
+        );
+        // `Foo MD` in PT, then `Foo` in PT and in MD: the last would be `foo-md` too.
+        let (slugs, problems) = give(&[], &[("Foo MD", "PT"), ("Foo", "PT"), ("Foo", "MD")]);
+        assert_eq!(slugs, ["foo-md", "foo", "foo-md"]);
+        assert_eq!(
+            problems,
+            ["Foo (MD) would have the slug `foo-md`, as city 1 (Foo MD) has"]
+        );
+    }
+}
