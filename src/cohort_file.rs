@@ -42,6 +42,66 @@ struct Row {
     region: Option<String>,
 }
 
+impl Row {
+    /// The row's city, unless a coordinate is not a number; and the country joining with
+    /// it, when the row describes one (its name, alpha-3 code and region). Refuses a
+    /// coordinate that is not a number and a GeoNames id that is not one.
+    fn read(
+        self,
+        n: Option<usize>,
+        problems: &mut Vec<Problem>,
+    ) -> (Option<AdmittedCity>, Option<NewCountry>) {
+        let number = |text: &str| text.parse::<f64>().ok().filter(|v| v.is_finite());
+        let latitude = number(&self.latitude);
+        let longitude = number(&self.longitude);
+        for (field, value, parsed) in [
+            ("latitude", &self.latitude, latitude),
+            ("longitude", &self.longitude, longitude),
+        ] {
+            if parsed.is_none() {
+                problems.push(problem(n, field, format!("`{value}` is not a number")));
+            }
+        }
+        let geonames_id = match self.geonames_id.as_deref().filter(|g| !g.is_empty()) {
+            None => None,
+            Some(text) => match text.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push(problem(
+                        n,
+                        "geonames_id",
+                        format!("`{text}` is not a GeoNames id"),
+                    ));
+                    None
+                }
+            },
+        };
+        let country = match (
+            self.country_name.filter(|v| !v.is_empty()),
+            self.iso3.filter(|v| !v.is_empty()),
+            self.region.filter(|v| !v.is_empty()),
+        ) {
+            (Some(name), Some(iso3), Some(region)) => Some(NewCountry {
+                iso2: self.country.clone(),
+                iso3,
+                name,
+                region,
+            }),
+            _ => None,
+        };
+        let city = latitude
+            .zip(longitude)
+            .map(|(latitude, longitude)| AdmittedCity {
+                name: self.name,
+                country: self.country,
+                latitude,
+                longitude,
+                geonames_id,
+            });
+        (city, country)
+    }
+}
+
 /// The header row, its names in lower case; or why the first line is not one.
 fn header(first: &csv::StringRecord) -> Result<csv::StringRecord, Vec<Problem>> {
     let names: csv::StringRecord = first.iter().map(str::to_lowercase).collect();
@@ -145,53 +205,13 @@ pub fn read(
                 continue;
             }
         };
-        let number = |text: &str| text.parse::<f64>().ok().filter(|v| v.is_finite());
-        let latitude = number(&row.latitude);
-        let longitude = number(&row.longitude);
-        for (field, value, parsed) in [
-            ("latitude", &row.latitude, latitude),
-            ("longitude", &row.longitude, longitude),
-        ] {
-            if parsed.is_none() {
-                problems.push(problem(n, field, format!("`{value}` is not a number")));
-            }
-        }
-        let geonames_id = match row.geonames_id.as_deref().filter(|g| !g.is_empty()) {
-            None => None,
-            Some(text) => match text.parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    problems.push(problem(
-                        n,
-                        "geonames_id",
-                        format!("`{text}` is not a GeoNames id"),
-                    ));
-                    None
-                }
-            },
-        };
-        if let (Some(name), Some(iso3), Some(region)) = (
-            row.country_name.filter(|v| !v.is_empty()),
-            row.iso3.filter(|v| !v.is_empty()),
-            row.region.filter(|v| !v.is_empty()),
-        ) && joining.insert(row.country.to_ascii_uppercase())
+        let (city, country) = row.read(n, &mut problems);
+        if let Some(country) = country
+            && joining.insert(country.iso2.to_ascii_uppercase())
         {
-            countries.push(NewCountry {
-                iso2: row.country.clone(),
-                iso3,
-                name,
-                region,
-            });
+            countries.push(country);
         }
-        if let (Some(latitude), Some(longitude)) = (latitude, longitude) {
-            cities.push(AdmittedCity {
-                name: row.name,
-                country: row.country,
-                latitude,
-                longitude,
-                geonames_id,
-            });
-        }
+        cities.extend(city);
     }
     if problems.is_empty() {
         Ok((cities, countries))

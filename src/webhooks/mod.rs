@@ -4,6 +4,7 @@
 pub mod endpoints;
 pub mod guard;
 pub mod outbox;
+pub mod payload;
 pub mod schedule;
 pub mod signing;
 pub mod worker;
