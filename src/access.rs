@@ -11,7 +11,9 @@ use sea_orm::{
     DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use crate::clock::{now_ms, random_id, sha256_hex};
+use crate::clock::now_ms;
+use crate::digest::sha256_hex;
+use crate::ids::random_id;
 
 const TOKEN_PREFIX: &str = "gnlc_";
 const SHOWN_PREFIX_LENGTH: usize = 12;

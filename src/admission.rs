@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::after_commit::AfterCommit;
-use crate::clock::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::membership::normalise_country_code;
 use crate::webhooks::outbox::{self, EventDraft, EventType};
 

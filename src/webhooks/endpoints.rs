@@ -217,7 +217,7 @@ pub async fn create(
     let secret = signing::new_secret();
     let now = now_ms();
     let endpoint = webhook_endpoint::ActiveModel {
-        public_id: Set(crate::clock::random_id("ep_", 12)),
+        public_id: Set(crate::ids::random_id("ep_", 12)),
         account_id: Set(owner),
         url: Set(url.unwrap_or_default()),
         description: Set(description),
