@@ -18,7 +18,8 @@ use crate::ids::random_id;
 const TOKEN_PREFIX: &str = "gnlc_";
 const SHOWN_PREFIX_LENGTH: usize = 12;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Coordinators: admit cohorts, see every endpoint and delivery.
     Admin,

@@ -5,5 +5,6 @@ pub mod endpoints;
 pub mod guard;
 pub mod outbox;
 pub mod schedule;
+pub mod settings;
 pub mod signing;
 pub mod worker;
