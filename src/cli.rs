@@ -202,8 +202,7 @@ impl From<&ServeArgs> for Settings {
             .filter(|origin| !origin.is_empty())
             .collect();
         Self {
-            database_url: serve.database.database_url.clone(),
-            database_max_connections: serve.database.database_max_connections,
+            database: serve.database.clone(),
             host: serve.host.clone(),
             port: serve.port,
             webhooks: WebhookSettings {
@@ -260,8 +259,10 @@ mod tests {
         assert_eq!(
             serve(&[]),
             Settings {
-                database_url: "sqlite://gnlc.sqlite3?mode=rwc".to_owned(),
-                database_max_connections: 10,
+                database: DatabaseSettings {
+                    database_url: "sqlite://gnlc.sqlite3?mode=rwc".to_owned(),
+                    database_max_connections: 10,
+                },
                 host: "127.0.0.1".to_owned(),
                 port: 8000,
                 // Each checked against the documented values beside its flags.
@@ -295,7 +296,9 @@ mod tests {
     #[test]
     fn serve_is_the_default_and_flags_parse() {
         assert_eq!(
-            serve(&["--database-url", "sqlite::memory:"]).database_url,
+            serve(&["--database-url", "sqlite::memory:"])
+                .database
+                .database_url,
             "sqlite::memory:"
         );
         let cli = parse(&["serve", "--port", "0", "--log-format", "json"]).unwrap();

@@ -164,8 +164,7 @@ pub enum LogFormat {
 /// notifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub database_url: String,
-    pub database_max_connections: u32,
+    pub database: DatabaseSettings,
     pub host: String,
     pub port: u16,
     pub webhooks: WebhookSettings,
@@ -185,7 +184,7 @@ impl Settings {
     /// Refuses settings the server cannot work with: the notifier's (see
     /// [`WebhookSettings::validate`]) and a pool with no connection.
     pub fn validate(&self) -> Result<(), InvalidSettings> {
-        if self.database_max_connections == 0 {
+        if self.database.database_max_connections == 0 {
             return Err(InvalidSettings::NoDatabaseConnection);
         }
         Ok(self.webhooks.validate()?)
@@ -194,8 +193,10 @@ impl Settings {
     /// Settings for a server on a free local port, as tests use.
     pub fn for_tests(database_url: impl Into<String>) -> Self {
         Self {
-            database_url: database_url.into(),
-            database_max_connections: 5,
+            database: DatabaseSettings {
+                database_url: database_url.into(),
+                database_max_connections: 5,
+            },
             host: "127.0.0.1".into(),
             port: 0,
             webhooks: WebhookSettings::default(),
@@ -288,7 +289,7 @@ mod tests {
     #[test]
     fn settings_that_cannot_work_are_refused_with_their_flag() {
         let mut settings = Settings::for_tests("sqlite::memory:");
-        settings.database_max_connections = 0;
+        settings.database.database_max_connections = 0;
         assert_eq!(
             settings.validate().unwrap_err().to_string(),
             "--database-max-connections must be at least 1"
