@@ -11,12 +11,15 @@ use sea_orm::{
     DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use crate::clock::{now_ms, random_id, sha256_hex};
+use crate::clock::now_ms;
+use crate::digest::sha256_hex;
+use crate::ids::random_id;
 
 const TOKEN_PREFIX: &str = "gnlc_";
 const SHOWN_PREFIX_LENGTH: usize = 12;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Coordinators: admit cohorts, see every endpoint and delivery.
     Admin,

@@ -8,13 +8,17 @@
 pub mod access;
 pub mod admission;
 pub mod after_commit;
+pub mod cli;
 pub mod clock;
 pub mod cohort_file;
 pub mod config;
 pub mod data_version;
 pub mod database;
+pub mod digest;
+pub mod flags;
 pub mod graphql;
 pub mod http;
+pub mod ids;
 pub mod membership;
 pub mod pagination;
 pub mod shutdown;

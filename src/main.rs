@@ -8,7 +8,8 @@ use clap::Parser;
 use gnlc::access;
 use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
 use gnlc::after_commit::AfterCommit;
-use gnlc::config::{AdmitArgs, Cli, Command, DatabaseSettings, Settings, TokenCommand};
+use gnlc::cli::{AdmitArgs, Cli, Command, TokenCommand};
+use gnlc::config::{DatabaseSettings, Settings};
 use gnlc::shutdown::Shutdown;
 use gnlc::startup::Application;
 use gnlc::webhooks::worker::{Wakeup, Worker};
@@ -101,6 +102,7 @@ async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<DatabaseCo
 async fn token(db: &DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create { role, name, .. } => {
+            let role = access::Role::from(role);
             let created = access::create_token(db, &name, role).await?;
             eprintln!(
                 "Created {} token {} for {:?}. It is shown only now: store it.",

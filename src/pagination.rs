@@ -18,7 +18,8 @@ use sea_orm::{
 };
 use sha2::Sha256;
 
-use crate::clock::{now_ms, random_bytes};
+use crate::clock::now_ms;
+use crate::ids::random_bytes;
 
 /// The largest page any connection returns.
 pub const MAX_PAGE_SIZE: u64 = 100;

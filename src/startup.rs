@@ -67,11 +67,14 @@ impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         settings.validate().map_err(StartupError::Settings)?;
         let http = &settings.http;
+        let (url, pool) = (
+            &settings.database.database_url,
+            settings.database.database_max_connections,
+        );
         cors::check_origins(&http.cors_origins).map_err(StartupError::Cors)?;
-        let (db, statements) =
-            database::connect(&settings.database_url, settings.database_max_connections)
-                .await
-                .map_err(StartupError::Database)?;
+        let (db, statements) = database::connect(url, pool)
+            .await
+            .map_err(StartupError::Database)?;
         database::migrate(&db)
             .await
             .map_err(StartupError::Migration)?;
@@ -87,17 +90,12 @@ impl Application {
             .port();
 
         let wakeup = Wakeup::default();
-        let search_db = database::connect_custom_plans(
-            &db,
-            &settings.database_url,
-            settings.database_max_connections,
-            &statements,
-        )
-        .await
-        .map_err(StartupError::Database)?;
+        let search_db = database::connect_custom_plans(&db, url, pool, &statements)
+            .await
+            .map_err(StartupError::Database)?;
         let versions = DataVersions::new(db.clone());
         if http.response_cache_bytes > 0 && http.data_version_notifications {
-            versions.listen(&settings.database_url).await;
+            versions.listen(url).await;
         }
         let limits = graphql::Limits {
             depth: http.max_query_depth,
@@ -125,10 +123,9 @@ impl Application {
         let worker = if settings.webhooks.run_worker {
             // Its own pool: deliveries never wait for the API's connections, nor the API
             // for theirs.
-            let (worker_db, _) =
-                database::connect(&settings.database_url, settings.database_max_connections)
-                    .await
-                    .map_err(StartupError::Database)?;
+            let (worker_db, _) = database::connect(url, pool)
+                .await
+                .map_err(StartupError::Database)?;
             Some(
                 Worker::new(worker_db, settings.webhooks.clone(), wakeup)
                     .map_err(StartupError::Worker)?,
@@ -153,7 +150,7 @@ impl Application {
         });
         let database = web::Data::new(db.clone());
         // Two connections: health and readiness checks at once never wait for each other.
-        let (health_db, _) = database::connect(&settings.database_url, 2)
+        let (health_db, _) = database::connect(url, 2)
             .await
             .map_err(StartupError::Database)?;
         let health_db = web::Data::new(HealthDatabase(health_db));

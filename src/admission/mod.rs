@@ -17,7 +17,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::after_commit::AfterCommit;
-use crate::clock::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::membership::normalise_country_code;
 use events::AdmittedRow;
 pub use figures::{Figure, FigureChange, FigureOutcome};

@@ -35,6 +35,6 @@ pub fn require_admin<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
 }
 
 /// The notifier's settings (the address guard's rules, among others).
-pub fn settings<'a>(ctx: &Context<'a>) -> Result<&'a crate::config::WebhookSettings> {
+pub fn settings<'a>(ctx: &Context<'a>) -> Result<&'a crate::webhooks::settings::WebhookSettings> {
     context_data(ctx)
 }

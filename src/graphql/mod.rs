@@ -29,9 +29,9 @@ use std::sync::Arc;
 
 use crate::access::Principal;
 use crate::after_commit::AfterCommit;
-use crate::config::WebhookSettings;
 use crate::data_version::DataVersions;
 use crate::pagination::{Cursors, List, PageRequest, Window};
+use crate::webhooks::settings::WebhookSettings;
 use crate::webhooks::worker::Wakeup;
 
 pub use mutation::Mutation;

@@ -1,6 +1,6 @@
 //! Entity tags for GET responses, so that partner sites and caches can revalidate cheaply.
 
-use crate::clock::sha256_hex;
+use crate::digest::sha256_hex;
 
 /// A strong tag for a response body in a media type (the same body in another media type
 /// is another representation, with another tag).

@@ -6,7 +6,7 @@
 
 use std::sync::Mutex;
 
-use crate::clock::sha256_hex;
+use crate::digest::sha256_hex;
 use indexmap::IndexMap;
 use serde_json::Value;
 

@@ -15,9 +15,9 @@ use super::signing;
 use crate::access::Principal;
 use crate::after_commit::AfterCommit;
 use crate::clock::now_ms;
-use crate::config::WebhookSettings;
 use crate::membership::normalise_country_code;
 use crate::pagination::{Page, PageFetchError, Window, fetch_page_by};
+use crate::webhooks::settings::WebhookSettings;
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
@@ -217,7 +217,7 @@ pub async fn create(
     let secret = signing::new_secret();
     let now = now_ms();
     let endpoint = webhook_endpoint::ActiveModel {
-        public_id: Set(crate::clock::random_id("ep_", 12)),
+        public_id: Set(crate::ids::random_id("ep_", 12)),
         account_id: Set(owner),
         url: Set(url.unwrap_or_default()),
         description: Set(description),

@@ -6,5 +6,6 @@ pub mod guard;
 pub mod outbox;
 pub mod payload;
 pub mod schedule;
+pub mod settings;
 pub mod signing;
 pub mod worker;

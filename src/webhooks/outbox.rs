@@ -5,7 +5,8 @@ use entity::{delivery, event, webhook_endpoint};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use crate::clock::{now_ms, random_id, rfc3339};
+use crate::clock::{now_ms, rfc3339};
+use crate::ids::random_id;
 
 /// The event types partners subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

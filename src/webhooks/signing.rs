@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::clock::random_bytes;
+use crate::ids::random_bytes;
 
 const SECRET_PREFIX: &str = "whsec_";
 

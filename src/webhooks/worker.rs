@@ -18,8 +18,9 @@ use tokio::sync::{Notify, Semaphore};
 use super::guard::{self, GuardedResolver};
 use super::schedule::parse_retry_after;
 use super::signing;
-use crate::clock::{now_ms, random_bytes, random_id};
-use crate::config::WebhookSettings;
+use crate::clock::now_ms;
+use crate::ids::{random_bytes, random_id};
+use crate::webhooks::settings::WebhookSettings;
 
 /// Most bytes of a response body kept with an attempt.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;

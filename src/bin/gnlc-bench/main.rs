@@ -131,8 +131,7 @@ fn child_gnlc(flags: Vec<String>) -> anyhow::Result<()> {
         "warn".into(),
     ];
     all.extend(flags);
-    let gnlc::config::Command::Serve(serve) =
-        gnlc::config::Cli::try_parse_from(all)?.into_command()
+    let gnlc::cli::Command::Serve(serve) = gnlc::cli::Cli::try_parse_from(all)?.into_command()
     else {
         bail!("gnlc's flags only, not a command");
     };
