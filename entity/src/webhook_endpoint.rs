@@ -53,18 +53,6 @@ pub enum EndpointStatus {
 pub enum Relation {
     #[sea_orm(has_many = "super::delivery::Entity")]
     Delivery,
-    #[sea_orm(
-        belongs_to = "super::account::Entity",
-        from = "Column::AccountId",
-        to = "super::account::Column::Id"
-    )]
-    Account,
-}
-
-impl Related<super::account::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Account.def()
-    }
 }
 
 impl Related<super::delivery::Entity> for Entity {

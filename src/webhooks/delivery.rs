@@ -117,13 +117,10 @@ pub async fn claim(db: &DatabaseConnection, claim: Claim<'_>) -> Result<Vec<(i32
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
         .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        claimed.push((
-            row.try_get::<i32>("", "id")?,
-            row.try_get::<i32>("", "endpoint_id")?,
-        ));
-    }
+    let mut claimed = rows
+        .iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "endpoint_id")?)))
+        .collect::<Result<Vec<(i32, i32)>, DbErr>>()?;
     claimed.sort_unstable();
     Ok(claimed)
 }
@@ -176,7 +173,8 @@ pub async fn record(
     db: &DatabaseConnection,
     settings: &WebhookSettings,
     worker: &str,
-    (delivery, endpoint): (&delivery::Model, &webhook_endpoint::Model),
+    delivery: &delivery::Model,
+    endpoint: &webhook_endpoint::Model,
     attempt_number: i32,
     outcome: &Outcome,
 ) -> Result<(), DbErr> {

@@ -84,20 +84,24 @@ pub(super) fn owned_by(owner: i32) -> SelectStatement {
         .into_query()
 }
 
-/// An [`EndpointSpec`] checked and normalised to the stored form; `None` where the spec
-/// said nothing.
+/// An [`EndpointSpec`] checked and normalised to the stored form (lists as their stored
+/// text); `None` where the spec said nothing.
 struct Checked {
     url: Option<String>,
-    event_types: Option<WordList>,
-    regions: Option<WordList>,
-    countries: Option<WordList>,
+    description: Option<String>,
+    event_types: Option<String>,
+    regions: Option<String>,
+    countries: Option<String>,
 }
 
 async fn validated(
     db: &DatabaseConnection,
-    spec: &EndpointSpec,
+    spec: EndpointSpec,
     allow_private: bool,
 ) -> Result<Checked> {
+    if let Some(description) = &spec.description {
+        check_description(description)?;
+    }
     let url = match &spec.url {
         Some(url) => {
             let parsed = guard::check_url(url.trim(), allow_private)?;
@@ -108,6 +112,7 @@ async fn validated(
     };
     Ok(Checked {
         url,
+        description: spec.description,
         event_types: Filter::EventTypes.normalised(db, &spec.event_types).await?,
         regions: Filter::Regions.normalised(db, &spec.regions).await?,
         countries: Filter::Countries.normalised(db, &spec.countries).await?,
@@ -123,13 +128,13 @@ enum Filter {
 }
 
 impl Filter {
-    /// A list the spec gave, each word checked and put in its stored form, sorted and
-    /// each once.
+    /// The stored text of a list the spec gave: each word checked and put in its stored
+    /// form, sorted, each once.
     async fn normalised(
         self,
         db: &DatabaseConnection,
         words: &Option<Vec<String>>,
-    ) -> Result<Option<WordList>> {
+    ) -> Result<Option<String>> {
         let Some(words) = words else {
             return Ok(None);
         };
@@ -141,7 +146,7 @@ impl Filter {
                 Filter::Countries => country_code(db, word).await?,
             });
         }
-        Ok(Some(WordList::normalised(out)))
+        Ok(Some(WordList::normalised(out).to_string()))
     }
 }
 
@@ -205,14 +210,7 @@ pub async fn create(
     if spec.url.is_none() {
         return Err(EndpointError::Invalid("an endpoint needs a URL".into()));
     }
-    let description = spec.description.clone().unwrap_or_default();
-    check_description(&description)?;
-    let Checked {
-        url,
-        event_types,
-        regions,
-        countries,
-    } = validated(db, &spec, allow_private).await?;
+    let checked = validated(db, spec, allow_private).await?;
     let txn = crate::database::begin_write(db).await?;
     // One creation at a time per account, so two at once cannot both pass the cap: on
     // PostgreSQL the account's row stays locked until commit; on SQLite a writing
@@ -233,11 +231,11 @@ pub async fn create(
     let mut endpoint = webhook_endpoint::ActiveModel {
         public_id: Set(crate::clock::random_id("ep_", 12)),
         account_id: Set(owner),
-        url: Set(url.unwrap_or_default()),
-        description: Set(description),
-        event_types: Set(event_types.unwrap_or_default().to_string()),
-        regions: Set(regions.unwrap_or_default().to_string()),
-        countries: Set(countries.unwrap_or_default().to_string()),
+        url: Set(checked.url.unwrap_or_default()),
+        description: Set(checked.description.unwrap_or_default()),
+        event_types: Set(checked.event_types.unwrap_or_default()),
+        regions: Set(checked.regions.unwrap_or_default()),
+        countries: Set(checked.countries.unwrap_or_default()),
         secret: Set(secret.clone()),
         previous_secret: Set(None),
         previous_secret_expires_at: Set(None),
@@ -287,30 +285,19 @@ pub async fn update(
     allow_private: bool,
 ) -> Result<webhook_endpoint::Model> {
     let endpoint = find(db, principal, id).await?;
-    if let Some(description) = &spec.description {
-        check_description(description)?;
-    }
-    let Checked {
-        url,
-        event_types,
-        regions,
-        countries,
-    } = validated(db, &spec, allow_private).await?;
+    let checked = validated(db, spec, allow_private).await?;
     let mut active: webhook_endpoint::ActiveModel = endpoint.into();
-    if let Some(url) = url {
-        active.url = Set(url);
-    }
-    if let Some(description) = spec.description {
-        active.description = Set(description);
-    }
-    if let Some(types) = event_types {
-        active.event_types = Set(types.to_string());
-    }
-    if let Some(regions) = regions {
-        active.regions = Set(regions.to_string());
-    }
-    if let Some(countries) = countries {
-        active.countries = Set(countries.to_string());
+    let changes = [
+        (&mut active.url, checked.url),
+        (&mut active.description, checked.description),
+        (&mut active.event_types, checked.event_types),
+        (&mut active.regions, checked.regions),
+        (&mut active.countries, checked.countries),
+    ];
+    for (field, change) in changes {
+        if let Some(value) = change {
+            *field = Set(value);
+        }
     }
     active.updated_at = Set(now_ms());
     Ok(active.update(db).await?)

@@ -238,12 +238,12 @@ impl Worker {
             error = outcome.error.as_deref(),
             "delivery attempt"
         );
-        let settings = &self.settings;
         delivery::record(
             &self.db,
-            settings,
+            &self.settings,
             &self.name,
-            (&delivery, &endpoint),
+            &delivery,
+            &endpoint,
             attempt_number,
             &outcome,
         )
@@ -310,18 +310,18 @@ impl Worker {
             }
         }
         excerpt.truncate(RESPONSE_EXCERPT_BYTES);
-        let success = (200..300).contains(&status);
-        Outcome {
+        let mut outcome = Outcome {
             status_code: Some(status),
             excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
-            error: if success {
-                None
-            } else {
-                Some(read_error.unwrap_or_else(|| format!("the endpoint answered {status}")))
-            },
+            error: None,
             retry_after,
             duration: started.elapsed(),
+        };
+        if !outcome.succeeded() {
+            outcome.error =
+                Some(read_error.unwrap_or_else(|| format!("the endpoint answered {status}")));
         }
+        outcome
     }
 }
 
