@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::endpoints::{EndpointError, Result, account_of, find, owned_by};
 use super::outbox::{self, EventDraft, EventType};
+use super::payload::Payload;
 use crate::access::Principal;
 use crate::after_commit::AfterCommit;
 use crate::pagination::{Page, Window, fetch_page_by};
@@ -48,6 +49,10 @@ struct TestEventData<'a> {
     message: &'static str,
 }
 
+impl Payload for TestEventData<'_> {
+    const EVENT_TYPE: EventType = EventType::WebhookTest;
+}
+
 impl<'a> TestEventData<'a> {
     fn for_endpoint(endpoint: &'a str) -> Self {
         TestEventData {
@@ -68,7 +73,7 @@ pub async fn send_test(
     let endpoint = find(db, principal, id).await?;
     let data = TestEventData::for_endpoint(&endpoint.public_id);
     let draft = EventDraft {
-        event_type: EventType::WebhookTest,
+        event_type: TestEventData::EVENT_TYPE,
         data: serde_json::to_value(data)
             .map_err(|e| DbErr::Custom(format!("event payload: {e}")))?,
         regions: Vec::new(),
