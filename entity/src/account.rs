@@ -20,19 +20,11 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::api_token::Entity")]
     ApiToken,
-    #[sea_orm(has_many = "super::webhook_endpoint::Entity")]
-    WebhookEndpoint,
 }
 
 impl Related<super::api_token::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::ApiToken.def()
-    }
-}
-
-impl Related<super::webhook_endpoint::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::WebhookEndpoint.def()
     }
 }
 

@@ -9,8 +9,7 @@ pub struct Model {
     pub id: i32,
     pub event_id: i32,
     pub endpoint_id: i32,
-    /// `pending`, `succeeded` or `failed` (retries exhausted, or the endpoint is gone).
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempt_count: i32,
     /// When the next attempt is due (Unix ms).
     pub next_attempt_at: i64,
@@ -20,6 +19,21 @@ pub struct Model {
     pub last_status_code: Option<i32>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Where a delivery stands, stored as its lower-case name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt (a worker may hold it, leased, meanwhile).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// The endpoint answered 2xx.
+    #[sea_orm(string_value = "succeeded")]
+    Succeeded,
+    /// Retries exhausted, or the endpoint answered 410 Gone.
+    #[sea_orm(string_value = "failed")]
+    Failed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

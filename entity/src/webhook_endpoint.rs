@@ -25,8 +25,7 @@ pub struct Model {
     /// The secret before the last rotation, still signing until it expires.
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
-    /// `active`, `paused` or `disabled`.
-    pub status: String,
+    pub status: EndpointStatus,
     pub disabled_reason: Option<String>,
     /// When its deliveries started failing without a success since (Unix ms).
     pub failing_since: Option<i64>,
@@ -34,22 +33,26 @@ pub struct Model {
     pub updated_at: i64,
 }
 
+/// Whether an endpoint receives its deliveries, stored as its lower-case name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EndpointStatus {
+    /// Receives its deliveries.
+    #[sea_orm(string_value = "active")]
+    Active,
+    /// Paused by its owner: deliveries are kept and sent when it resumes.
+    #[sea_orm(string_value = "paused")]
+    Paused,
+    /// Disabled by gnlc (410 Gone, or failing for too long): it gets no new deliveries
+    /// until its owner resumes it.
+    #[sea_orm(string_value = "disabled")]
+    Disabled,
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(has_many = "super::delivery::Entity")]
     Delivery,
-    #[sea_orm(
-        belongs_to = "super::account::Entity",
-        from = "Column::AccountId",
-        to = "super::account::Column::Id"
-    )]
-    Account,
-}
-
-impl Related<super::account::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Account.def()
-    }
 }
 
 impl Related<super::delivery::Entity> for Entity {

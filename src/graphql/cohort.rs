@@ -9,7 +9,7 @@ use crate::membership::Membership;
 use super::access::require_admin;
 use super::webhook::DeliveryReport;
 use super::{ResultExt, db, loader};
-use crate::webhooks::endpoints;
+use crate::webhooks::report;
 
 /// An intake: the cities admitted to the network on one announcement, with the figures
 /// UNESCO published for it. Network totals are net of departures.
@@ -85,7 +85,7 @@ impl Cohort {
     /// How far this cohort's `cohort.admitted` notifications have gone (admin).
     async fn delivery_report(&self, ctx: &Context<'_>) -> Result<DeliveryReport> {
         let principal = require_admin(ctx)?;
-        let report = endpoints::cohort_report(db(ctx)?, principal, self.0.year)
+        let report = report::cohort_report(db(ctx)?, principal, self.0.year)
             .await
             .gql()?;
         let n = |v: u64| v.min(i32::MAX as u64) as i32;

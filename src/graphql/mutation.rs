@@ -12,6 +12,7 @@ use super::{ResultExt, db};
 use crate::admission::{self, AdmittedCity, CohortAdmission, NewCountry};
 use crate::after_commit::AfterCommit;
 use crate::webhooks::endpoints::{self, EndpointError, EndpointSpec};
+use crate::webhooks::{deliveries, events};
 
 /// A cohort to admit, with its cities.
 #[derive(InputObject)]
@@ -311,7 +312,7 @@ impl Mutation {
     /// Sends a `webhook.test` event to an endpoint.
     async fn send_test_event(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<Event> {
         let principal = require_token(ctx)?;
-        let event = endpoints::send_test(db(ctx)?, principal, &endpoint_id, after_commit(ctx)?)
+        let event = events::send_test(db(ctx)?, principal, &endpoint_id, after_commit(ctx)?)
             .await
             .gql()?;
         Ok(Event(event))
@@ -321,7 +322,7 @@ impl Mutation {
     async fn redeliver(&self, ctx: &Context<'_>, delivery_id: ID) -> Result<Delivery> {
         let principal = require_token(ctx)?;
         let id = self::delivery_id(&delivery_id)?;
-        let delivery = endpoints::redeliver(db(ctx)?, principal, id, after_commit(ctx)?)
+        let delivery = deliveries::redeliver(db(ctx)?, principal, id, after_commit(ctx)?)
             .await
             .gql()?;
         Ok(Delivery(delivery))
@@ -336,7 +337,7 @@ impl Mutation {
         since: DateTime,
     ) -> Result<i32> {
         let principal = require_token(ctx)?;
-        let count = endpoints::redeliver_failed(
+        let count = deliveries::redeliver_failed(
             db(ctx)?,
             principal,
             &endpoint_id,

@@ -13,7 +13,9 @@ use super::webhook::{self, Delivery, Event, WebhookEndpoint};
 use super::{ResultExt, city_db, cursors, db, loader, prefetch, window};
 use crate::membership::{self, CityFilter, Membership};
 use crate::pagination::{List, PageRequest};
-use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
+use crate::webhooks::deliveries::DeliveryFilter;
+use crate::webhooks::endpoints::{self, EndpointError};
+use crate::webhooks::events;
 
 pub struct Query;
 
@@ -278,7 +280,7 @@ impl Query {
             before,
         };
         let window = window(ctx, List::Events, page)?;
-        let page = endpoints::events(db(ctx)?, principal, &types.unwrap_or_default(), window)
+        let page = events::feed(db(ctx)?, principal, &types.unwrap_or_default(), window)
             .await
             .gql()?;
         charge(ctx, page.rows.len())?;

@@ -10,10 +10,11 @@ use super::loaders::{AccountId, AttemptsOfDelivery, EndpointId, EventId};
 use super::scalars::DateTime;
 use super::{ResultExt, cursors, db, expect_row, loader, window};
 use crate::pagination::{List, PageRequest};
-use crate::webhooks::endpoints::{self, DeliveryFilter};
+use crate::webhooks::deliveries::{self, DeliveryFilter};
+use crate::webhooks::word_list::WordList;
 
 fn words(list: &str) -> Vec<String> {
-    list.split_whitespace().map(str::to_owned).collect()
+    WordList::parse(list).into_vec()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -25,6 +26,16 @@ pub enum EndpointStatus {
     /// Disabled by gnlc (410 Gone, or failing for too long): see `disabledReason`.
     /// Resuming it enables it again.
     Disabled,
+}
+
+impl From<webhook_endpoint::EndpointStatus> for EndpointStatus {
+    fn from(status: webhook_endpoint::EndpointStatus) -> Self {
+        match status {
+            webhook_endpoint::EndpointStatus::Active => EndpointStatus::Active,
+            webhook_endpoint::EndpointStatus::Paused => EndpointStatus::Paused,
+            webhook_endpoint::EndpointStatus::Disabled => EndpointStatus::Disabled,
+        }
+    }
 }
 
 /// Where a partner receives events.
@@ -70,11 +81,7 @@ impl WebhookEndpoint {
     }
 
     async fn status(&self) -> EndpointStatus {
-        match self.0.status.as_str() {
-            "paused" => EndpointStatus::Paused,
-            "disabled" => EndpointStatus::Disabled,
-            _ => EndpointStatus::Active,
-        }
+        self.0.status.into()
     }
 
     /// Why gnlc disabled it.
@@ -138,7 +145,7 @@ pub async fn deliveries(
 ) -> Result<Connection<String, Delivery, EmptyFields>> {
     let principal = require_token(ctx)?;
     let window = window(ctx, List::Deliveries, page)?;
-    let page = endpoints::deliveries(db(ctx)?, principal, &filter, window)
+    let page = deliveries::list(db(ctx)?, principal, &filter, window)
         .await
         .gql()?;
     super::budget::charge(ctx, page.rows.len())?;
@@ -196,6 +203,16 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+impl From<delivery::DeliveryStatus> for DeliveryStatus {
+    fn from(status: delivery::DeliveryStatus) -> Self {
+        match status {
+            delivery::DeliveryStatus::Pending => DeliveryStatus::Pending,
+            delivery::DeliveryStatus::Succeeded => DeliveryStatus::Succeeded,
+            delivery::DeliveryStatus::Failed => DeliveryStatus::Failed,
+        }
+    }
+}
+
 /// One event to one endpoint.
 pub struct Delivery(pub delivery::Model);
 
@@ -206,11 +223,7 @@ impl Delivery {
     }
 
     async fn status(&self) -> DeliveryStatus {
-        match self.0.status.as_str() {
-            "succeeded" => DeliveryStatus::Succeeded,
-            "failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        }
+        self.0.status.into()
     }
 
     async fn attempt_count(&self) -> i32 {
@@ -219,7 +232,8 @@ impl Delivery {
 
     /// When the next attempt is due, while pending.
     async fn next_attempt_at(&self) -> Option<DateTime> {
-        (self.0.status == "pending").then_some(DateTime(self.0.next_attempt_at))
+        (self.0.status == delivery::DeliveryStatus::Pending)
+            .then_some(DateTime(self.0.next_attempt_at))
     }
 
     async fn last_status_code(&self) -> Option<i32> {

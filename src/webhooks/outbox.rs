@@ -1,10 +1,13 @@
 //! The transactional outbox: an event and one delivery per matching endpoint are written
 //! with the change that causes them, in the caller's transaction, so no crash loses one.
 
-use entity::{delivery, event, webhook_endpoint};
+use entity::webhook_endpoint::{self, EndpointStatus};
+use entity::{delivery, event};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
+use super::delivery::queued;
+use super::word_list::WordList;
 use crate::clock::{now_ms, rfc3339};
 use crate::ids::random_id;
 
@@ -59,23 +62,35 @@ struct Envelope<'a> {
     data: &'a serde_json::Value,
 }
 
-fn words(list: &str) -> impl Iterator<Item = &str> {
-    list.split_whitespace()
+/// What an endpoint subscribes to, read once per publication.
+struct Subscription {
+    endpoint_id: i32,
+    event_types: WordList,
+    regions: WordList,
+    countries: WordList,
 }
 
-/// Whether an endpoint wants an event: its type, then its region and country filters
-/// (each, when set, must share a value with the event).
-pub fn matches(endpoint: &webhook_endpoint::Model, draft: &EventDraft) -> bool {
-    if draft.event_type == EventType::WebhookTest {
-        return draft.endpoint_id == Some(endpoint.id);
+impl Subscription {
+    fn of(endpoint: &webhook_endpoint::Model) -> Self {
+        Subscription {
+            endpoint_id: endpoint.id,
+            event_types: WordList::parse(&endpoint.event_types),
+            regions: WordList::parse(&endpoint.regions),
+            countries: WordList::parse(&endpoint.countries),
+        }
     }
-    let wants_type = endpoint.event_types.trim().is_empty()
-        || words(&endpoint.event_types).any(|t| t == draft.event_type.as_str());
-    let in_regions = endpoint.regions.trim().is_empty()
-        || words(&endpoint.regions).any(|r| draft.regions.iter().any(|e| e == r));
-    let in_countries = endpoint.countries.trim().is_empty()
-        || words(&endpoint.countries).any(|c| draft.countries.iter().any(|e| e == c));
-    wants_type && in_regions && in_countries
+
+    /// Whether the endpoint wants an event: a test event only when it is the one the
+    /// event is for; any other by its type, then its region and country filters (each,
+    /// when set, must share a value with the event).
+    fn wants(&self, draft: &EventDraft) -> bool {
+        if draft.event_type == EventType::WebhookTest {
+            return draft.endpoint_id == Some(self.endpoint_id);
+        }
+        self.event_types.lets_through([draft.event_type.as_str()])
+            && self.regions.lets_through(&draft.regions)
+            && self.countries.lets_through(&draft.countries)
+    }
 }
 
 /// Records events and their deliveries. Endpoints that are disabled get none; paused ones
@@ -84,10 +99,13 @@ pub async fn publish<C: ConnectionTrait>(
     db: &C,
     drafts: Vec<EventDraft>,
 ) -> Result<(Vec<event::Model>, u64), DbErr> {
-    let endpoints = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Status.ne("disabled"))
+    let subscriptions: Vec<Subscription> = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Status.ne(EndpointStatus::Disabled))
         .all(db)
-        .await?;
+        .await?
+        .iter()
+        .map(Subscription::of)
+        .collect();
     let now = now_ms();
     let mut events = Vec::with_capacity(drafts.len());
     let mut deliveries = Vec::new();
@@ -98,12 +116,17 @@ pub async fn publish<C: ConnectionTrait>(
             data: &draft.data,
         })
         .map_err(|e| DbErr::Custom(format!("event payload: {e}")))?;
+        let wanted_by: Vec<i32> = subscriptions
+            .iter()
+            .filter(|s| s.wants(&draft))
+            .map(|s| s.endpoint_id)
+            .collect();
         let record = event::Entity::insert(event::ActiveModel {
             public_id: Set(random_id("msg_", 16)),
             event_type: Set(draft.event_type.as_str().to_owned()),
             payload: Set(payload),
-            regions: Set(draft.regions.join(" ")),
-            countries: Set(draft.countries.join(" ")),
+            regions: Set(WordList::from(draft.regions).to_string()),
+            countries: Set(WordList::from(draft.countries).to_string()),
             cohort_id: Set(draft.cohort_id),
             endpoint_id: Set(draft.endpoint_id),
             created_at: Set(now),
@@ -111,21 +134,7 @@ pub async fn publish<C: ConnectionTrait>(
         })
         .exec_with_returning(db)
         .await?;
-        for endpoint in endpoints.iter().filter(|e| matches(e, &draft)) {
-            deliveries.push(delivery::ActiveModel {
-                event_id: Set(record.id),
-                endpoint_id: Set(endpoint.id),
-                status: Set("pending".into()),
-                attempt_count: Set(0),
-                next_attempt_at: Set(now),
-                lease_until: Set(None),
-                leased_by: Set(None),
-                last_status_code: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            });
-        }
+        deliveries.extend(wanted_by.into_iter().map(|e| queued(record.id, e, now)));
         events.push(record);
     }
     let count = deliveries.len() as u64;

@@ -5,52 +5,24 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use entity::{delivery, delivery_attempt, event, webhook_endpoint};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, Statement, UpdateMany,
-};
+use entity::{event, webhook_endpoint};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use tokio::sync::{Notify, Semaphore};
 
+use super::delivery::{self, Claim, Outcome};
 use super::guard::{self, GuardedResolver};
 use super::schedule::parse_retry_after;
 use super::signing;
 use crate::clock::now_ms;
-use crate::ids::{random_bytes, random_id};
+use crate::ids::random_id;
 use crate::webhooks::settings::WebhookSettings;
 
 /// Most bytes of a response body kept with an attempt.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
 /// Most deliveries claimed at once.
 const CLAIM_BATCH: u64 = 100;
-
-/// Bound parameters of a raw statement, numbered the backend's way (`$1` or `?`).
-struct Params {
-    postgres: bool,
-    values: Vec<sea_orm::Value>,
-}
-
-impl Params {
-    fn new(backend: DatabaseBackend) -> Self {
-        Self {
-            postgres: backend == DatabaseBackend::Postgres,
-            values: Vec::new(),
-        }
-    }
-
-    /// Binds a value; returns its placeholder.
-    fn push(&mut self, value: impl Into<sea_orm::Value>) -> String {
-        self.values.push(value.into());
-        if self.postgres {
-            format!("${}", self.values.len())
-        } else {
-            "?".to_owned()
-        }
-    }
-}
 
 /// Wakes idle workers of this process when something was just queued, so they need not
 /// wait for their next poll.
@@ -78,21 +50,6 @@ pub struct Worker {
     slots: Arc<Semaphore>,
     /// Attempts in flight in this worker, by endpoint.
     in_flight: std::sync::Mutex<HashMap<i32, usize>>,
-}
-
-/// How an attempt went.
-struct Outcome {
-    status_code: Option<u16>,
-    excerpt: Option<String>,
-    error: Option<String>,
-    retry_after: Option<Duration>,
-    duration: Duration,
-}
-
-impl Outcome {
-    fn succeeded(&self) -> bool {
-        self.status_code.is_some_and(|s| (200..300).contains(&s))
-    }
 }
 
 impl Worker {
@@ -174,57 +131,17 @@ impl Worker {
     /// as free attempt slots allow, skipping endpoints that already have their share of
     /// attempts in flight here: a slow or dead endpoint never holds every slot.
     pub async fn claim(&self) -> Result<Vec<(i32, i32)>, DbErr> {
-        let limit = CLAIM_BATCH
-            .min(self.slots.available_permits() as u64)
-            .max(1);
         let now = now_ms();
-        let lease_until = now + self.settings.lease.as_millis() as i64;
-        let backend = self.db.get_database_backend();
-        let mut params = Params::new(backend);
-        let (lease, me, due, expired) = (
-            params.push(lease_until),
-            params.push(self.name.clone()),
-            params.push(now),
-            params.push(now),
-        );
-        let busy: Vec<String> = self
-            .busy_endpoints()
-            .into_iter()
-            .map(|id| params.push(id))
-            .collect();
-        let not_busy = if busy.is_empty() {
-            String::new()
-        } else {
-            format!(" AND d.endpoint_id NOT IN ({})", busy.join(", "))
+        let claim = Claim {
+            worker: &self.name,
+            now,
+            lease_until: now + self.settings.lease.as_millis() as i64,
+            skip_endpoints: self.busy_endpoints(),
+            limit: CLAIM_BATCH
+                .min(self.slots.available_permits() as u64)
+                .max(1),
         };
-        let limit = params.push(limit as i64);
-        // PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite runs
-        // one writer at a time: the UPDATE is atomic on its own.
-        let lock = if backend == DatabaseBackend::Postgres {
-            " FOR UPDATE OF d SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "UPDATE delivery SET lease_until = {lease}, leased_by = {me} WHERE id IN (\
-               SELECT d.id FROM delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id \
-               WHERE d.status = 'pending' AND d.next_attempt_at <= {due} \
-                 AND (d.lease_until IS NULL OR d.lease_until < {expired}) AND e.status = 'active'{not_busy} \
-               ORDER BY d.next_attempt_at, d.id LIMIT {limit}{lock}) \
-             RETURNING id, endpoint_id"
-        );
-        let rows = self
-            .db
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
-            .await?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in &rows {
-            claimed.push((
-                row.try_get::<i32>("", "id")?,
-                row.try_get::<i32>("", "endpoint_id")?,
-            ));
-        }
-        claimed.sort_unstable();
+        let claimed = delivery::claim(&self.db, claim).await?;
         self.within_shares(claimed).await
     }
 
@@ -263,11 +180,7 @@ impl Worker {
             }
         }
         if !returned.is_empty() {
-            without_lease(delivery::Entity::update_many())
-                .filter(delivery::Column::Id.is_in(returned))
-                .filter(delivery::Column::LeasedBy.eq(self.name.as_str()))
-                .exec(&self.db)
-                .await?;
+            delivery::release(&self.db, returned, &self.name).await?;
         }
         Ok(kept)
     }
@@ -294,14 +207,13 @@ impl Worker {
     }
 
     async fn try_deliver(&self, delivery_id: i32) -> Result<(), DbErr> {
-        let Some(delivery) = delivery::Entity::find_by_id(delivery_id)
+        let Some(delivery) = entity::delivery::Entity::find_by_id(delivery_id)
             .one(&self.db)
             .await?
         else {
             return Ok(());
         };
-        if delivery.leased_by.as_deref() != Some(self.name.as_str()) || delivery.status != "pending"
-        {
+        if !delivery::held_by(&delivery, &self.name) {
             return Ok(()); // another worker took it over after our lease ran out
         }
         let event = event::Entity::find_by_id(delivery.event_id)
@@ -327,8 +239,16 @@ impl Worker {
             error = outcome.error.as_deref(),
             "delivery attempt"
         );
-        self.record(&delivery, &endpoint, attempt_number, &outcome)
-            .await
+        delivery::record(
+            &self.db,
+            &self.settings,
+            &self.name,
+            &delivery,
+            &endpoint,
+            attempt_number,
+            &outcome,
+        )
+        .await
     }
 
     async fn attempt(&self, event: &event::Model, endpoint: &webhook_endpoint::Model) -> Outcome {
@@ -391,116 +311,18 @@ impl Worker {
             }
         }
         excerpt.truncate(RESPONSE_EXCERPT_BYTES);
-        let success = (200..300).contains(&status);
-        Outcome {
+        let mut outcome = Outcome {
             status_code: Some(status),
             excerpt: Some(String::from_utf8_lossy(&excerpt).into_owned()),
-            error: if success {
-                None
-            } else {
-                Some(read_error.unwrap_or_else(|| format!("the endpoint answered {status}")))
-            },
+            error: None,
             retry_after,
             duration: started.elapsed(),
-        }
-    }
-
-    async fn record(
-        &self,
-        delivery: &delivery::Model,
-        endpoint: &webhook_endpoint::Model,
-        attempt_number: i32,
-        outcome: &Outcome,
-    ) -> Result<(), DbErr> {
-        let now = now_ms();
-        let txn = crate::database::begin_write(&self.db).await?;
-        delivery_attempt::Entity::insert(delivery_attempt::ActiveModel {
-            delivery_id: Set(delivery.id),
-            attempted_at: Set(now - outcome.duration.as_millis() as i64),
-            status_code: Set(outcome.status_code.map(i32::from)),
-            duration_ms: Set(outcome.duration.as_millis().min(i32::MAX as u128) as i32),
-            response_excerpt: Set(outcome.excerpt.clone()),
-            error: Set(outcome.error.clone()),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-
-        let gone = outcome.status_code == Some(410);
-        let (status, next_attempt_at) = if outcome.succeeded() {
-            ("succeeded", delivery.next_attempt_at)
-        } else {
-            let jitter = f64::from(random_bytes(1)[0]) / 256.0;
-            let delay = if gone {
-                None
-            } else {
-                self.settings.retry_schedule.next_delay(
-                    attempt_number as usize,
-                    outcome.retry_after,
-                    self.settings.max_retry_after,
-                    jitter,
-                )
-            };
-            match delay {
-                Some(delay) => ("pending", now + delay.as_millis() as i64),
-                None => ("failed", delivery.next_attempt_at),
-            }
         };
-        // Only the lease holder moves the delivery on.
-        without_lease(delivery::Entity::update_many())
-            .col_expr(delivery::Column::Status, Expr::value(status))
-            .col_expr(delivery::Column::AttemptCount, Expr::value(attempt_number))
-            .col_expr(
-                delivery::Column::NextAttemptAt,
-                Expr::value(next_attempt_at),
-            )
-            .col_expr(
-                delivery::Column::LastStatusCode,
-                Expr::value(outcome.status_code.map(i32::from)),
-            )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(delivery::Column::Id.eq(delivery.id))
-            .filter(delivery::Column::LeasedBy.eq(self.name.as_str()))
-            .exec(&txn)
-            .await?;
-
-        let mut update = webhook_endpoint::Entity::update_many()
-            .filter(webhook_endpoint::Column::Id.eq(endpoint.id));
-        if outcome.succeeded() {
-            update = update.col_expr(
-                webhook_endpoint::Column::FailingSince,
-                Expr::value(Option::<i64>::None),
-            );
-        } else {
-            let failing_since = endpoint.failing_since.unwrap_or(now);
-            let failing_for = Duration::from_millis((now - failing_since).max(0) as u64);
-            let reason = if gone {
-                Some("the endpoint answered 410 Gone".to_owned())
-            } else if failing_for >= self.settings.disable_after {
-                Some(format!(
-                    "deliveries have failed for {} without a success",
-                    in_words(failing_for)
-                ))
-            } else {
-                None
-            };
-            update = update.col_expr(
-                webhook_endpoint::Column::FailingSince,
-                Expr::value(failing_since),
-            );
-            if let Some(reason) = reason {
-                tracing::warn!(endpoint = %endpoint.public_id, %reason, "webhook endpoint disabled");
-                update = update
-                    .col_expr(webhook_endpoint::Column::Status, Expr::value("disabled"))
-                    .col_expr(
-                        webhook_endpoint::Column::DisabledReason,
-                        Expr::value(reason),
-                    )
-                    .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now));
-            }
+        if !outcome.succeeded() {
+            outcome.error =
+                Some(read_error.unwrap_or_else(|| format!("the endpoint answered {status}")));
         }
-        update.exec(&txn).await?;
-        txn.commit().await
+        outcome
     }
 }
 
@@ -529,31 +351,6 @@ pub fn delivery_client(settings: &WebhookSettings) -> Result<reqwest::Client, Wo
         None => builder.no_proxy(),
     };
     Ok(builder.build()?)
-}
-
-/// An update that also gives up a delivery's lease.
-pub(crate) fn without_lease(update: UpdateMany<delivery::Entity>) -> UpdateMany<delivery::Entity> {
-    update
-        .col_expr(
-            delivery::Column::LeaseUntil,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(
-            delivery::Column::LeasedBy,
-            Expr::value(Option::<String>::None),
-        )
-}
-
-/// A duration as a person says it: "300 milliseconds", "90 seconds", "45 minutes", "30 hours", "5 days".
-fn in_words(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    match seconds {
-        0 => format!("{} milliseconds", duration.as_millis()),
-        1..120 => format!("{seconds} seconds"),
-        120..7200 => format!("{} minutes", seconds / 60),
-        7200..172_800 => format!("{} hours", seconds / 3600),
-        _ => format!("{} days", seconds / 86_400),
-    }
 }
 
 /// A transport error in words, with its causes (reqwest's own message is terse).

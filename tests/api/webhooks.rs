@@ -263,7 +263,7 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
         regions: Set(String::new()),
         countries: Set(String::new()),
         secret: Set(gnlc::webhooks::signing::new_secret()),
-        status: Set("active".into()),
+        status: Set(entity::webhook_endpoint::EndpointStatus::Active),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
