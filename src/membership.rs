@@ -38,7 +38,7 @@ pub enum MembershipError {
 pub type Result<T, E = MembershipError> = std::result::Result<T, E>;
 
 /// Current members, former members (withdrawn), or both.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Membership {
     /// Cities that are members now.
     #[default]
@@ -50,6 +50,7 @@ pub enum Membership {
 }
 
 impl Membership {
+    /// Whether a city is one of those this selects.
     pub fn includes(self, city: &city::Model) -> bool {
         match self {
             Membership::Current => city.withdrawn_on.is_none(),
@@ -58,7 +59,8 @@ impl Membership {
         }
     }
 
-    fn condition(self) -> Condition {
+    /// The condition on the city table selecting the same cities as [`Membership::includes`].
+    pub fn condition(self) -> Condition {
         match self {
             Membership::Current => Condition::all().add(city::Column::WithdrawnOn.is_null()),
             Membership::Former => Condition::all().add(city::Column::WithdrawnOn.is_not_null()),

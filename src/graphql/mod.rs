@@ -211,9 +211,9 @@ fn expect_row<T>(row: Option<T>, what: &str) -> async_graphql::Result<T> {
     })
 }
 
-/// GraphQL's `Int` is 32-bit: counts beyond it saturate.
-fn int(n: u64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+/// A count as GraphQL's `Int`, which is 32-bit: counts beyond it saturate.
+fn int(count: impl TryInto<i32>) -> i32 {
+    count.try_into().unwrap_or(i32::MAX)
 }
 
 trait ResultExt<T> {

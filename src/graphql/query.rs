@@ -3,7 +3,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
 use super::access::require_token;
 use super::budget::charge;
-use super::city::{City, NearbyCity};
+use super::city::{City, Membership, NearbyCity};
 use super::cohort::Cohort;
 use super::connection::{TotalCount, connection};
 use super::country::Country;
@@ -11,7 +11,7 @@ use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
 use super::{ResultExt, city_db, cursors, db, loader, prefetch, window};
-use crate::membership::{self, CityFilter, Membership};
+use crate::membership::{self, CityFilter};
 use crate::pagination::{List, PageRequest};
 use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
 
@@ -107,7 +107,7 @@ impl Query {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, City, TotalCount>> {
-        let membership = membership.unwrap_or_default();
+        let membership = Membership::or_default(membership);
         let db = db(ctx)?;
         let page = PageRequest {
             first,
