@@ -11,7 +11,7 @@ use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
 use super::{ResultExt, city_db, cursors, db, loader, prefetch, window};
-use crate::membership::{self, CityFilter};
+use crate::membership::{self, CityFilter, nearby};
 use crate::pagination::{List, PageRequest};
 use crate::webhooks::endpoints::{self, DeliveryFilter, EndpointError};
 
@@ -172,10 +172,9 @@ impl Query {
                 "`first` must be between 0 and 100, got {first}"
             ))
         });
-        let nearby =
-            membership::cities_near(db(ctx)?, latitude, longitude, radius_km, limit.gql()?)
-                .await
-                .gql()?;
+        let nearby = nearby::cities_near(db(ctx)?, latitude, longitude, radius_km, limit.gql()?)
+            .await
+            .gql()?;
         charge(ctx, nearby.len())?;
         let cities = nearby.iter().map(|n| n.city.clone()).collect();
         prefetch::cities(loader(ctx)?, ctx.look_ahead().field("city"), cities).await?;
