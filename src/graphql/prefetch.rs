@@ -7,27 +7,119 @@
 //! busy server could split a batch into several statements.
 
 use std::future::Future;
+use std::hash::Hash;
 use std::pin::Pin;
 
-use async_graphql::{Lookahead, Result};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Lookahead, Result};
 use entity::{city, cohort, country, region};
 
-use super::ResultExt;
+use super::budget::charge;
+use super::error::LoadError;
 use super::loaders::{
     CitiesOfCohort, CitiesOfCountry, CityCountOfRegion, CohortId, CountriesOfRegion, CountryId,
-    Loaders, RegionId,
+    Database, Loaders, RegionId,
 };
+use super::{ResultExt, loader};
 use crate::membership::Membership;
 
 type Prefetch<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// One level of prefetching: loads what a selection asks for below rows of one type
+/// ([`regions`], [`countries`], [`cities`], [`cohorts`]).
+pub type Level<'a, M> = fn(&'a Loaders, Lookahead<'a>, Vec<M>) -> Prefetch<'a>;
+
+/// What a root field does with the rows it read before its resolvers below run: charges
+/// them to the response budget and prefetches what its selection asks for below them.
+pub async fn list<'a, M: Clone>(
+    ctx: &'a Context<'_>,
+    rows: &[M],
+    level: Level<'a, M>,
+) -> Result<()> {
+    charge(ctx, rows.len())?;
+    level(loader(ctx)?, ctx.look_ahead(), rows.to_vec()).await
+}
+
+/// The same for a root field that finds one row at most (not charged: one value).
+pub async fn one<'a, M: Clone>(
+    ctx: &'a Context<'_>,
+    row: &Option<M>,
+    level: Level<'a, M>,
+) -> Result<()> {
+    level(
+        loader(ctx)?,
+        ctx.look_ahead(),
+        row.iter().cloned().collect(),
+    )
+    .await
+}
+
+/// The same for a page of a connection, whose nodes select through `edges` and `nodes`.
+pub async fn page<'a, M: Clone>(
+    ctx: &'a Context<'_>,
+    rows: &[M],
+    level: Level<'a, M>,
+) -> Result<()> {
+    charge(ctx, rows.len())?;
+    let loader = loader(ctx)?;
+    let look = ctx.look_ahead();
+    for nodes in [look.field("edges").field("node"), look.field("nodes")] {
+        level(loader, nodes, rows.to_vec()).await?;
+    }
+    Ok(())
+}
 
 fn selects(look: &Lookahead<'_>, fields: &[&str]) -> bool {
     fields.iter().any(|f| look.field(f).exists())
 }
 
-/// The nodes a connection's selection asks for, through `edges { node }` and `nodes`.
-pub fn connection_nodes<'a>(look: &Lookahead<'a>) -> [Lookahead<'a>; 2] {
-    [look.field("edges").field("node"), look.field("nodes")]
+/// A to-one relation below rows, when the selection asks for `field`: loads the rows
+/// `keys` point at (one statement for all) and prefetches below them.
+async fn parents<'a, K, M>(
+    loader: &'a Loaders,
+    look: &Lookahead<'a>,
+    field: &str,
+    keys: Vec<K>,
+    below: Level<'a, M>,
+) -> Result<()>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    M: Send + Sync + Clone + 'static,
+    Database: Loader<K, Value = M, Error = LoadError>,
+{
+    if !selects(look, &[field]) {
+        return Ok(());
+    }
+    let found = loader.load_many(keys).await.gql()?;
+    below(loader, look.field(field), found.into_values().collect()).await
+}
+
+/// A to-many relation below rows, when the selection asks for its `list` or its `count`:
+/// loads the children of every row (one statement for all) and prefetches below them.
+/// Whether it loaded them.
+async fn children<'a, K, M>(
+    loader: &'a Loaders,
+    look: &Lookahead<'a>,
+    [list, count]: [&str; 2],
+    keys: Vec<K>,
+    below: Level<'a, M>,
+) -> Result<bool>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    M: Send + Sync + Clone + 'static,
+    Database: Loader<K, Value = Vec<M>, Error = LoadError>,
+{
+    if !selects(look, &[list, count]) {
+        return Ok(false);
+    }
+    let groups = loader.load_many(keys).await.gql()?;
+    below(
+        loader,
+        look.field(list),
+        groups.into_values().flatten().collect(),
+    )
+    .await?;
+    Ok(true)
 }
 
 pub fn regions<'a>(
@@ -43,33 +135,25 @@ pub fn regions<'a>(
         loader
             .feed_many(rows.iter().map(|r| (RegionId(r.id), r.clone())))
             .await;
-        let mut counted = false;
-        if selects(&look, &["countries", "countryCount"]) {
-            let groups = loader
-                .load_many(rows.iter().map(|r| CountriesOfRegion(r.id)))
-                .await
-                .gql()?;
-            let countries_of: Vec<(i32, Vec<i32>)> = groups
-                .iter()
-                .map(|(region, countries)| (region.0, countries.iter().map(|c| c.id).collect()))
-                .collect();
-            countries(
-                loader,
-                look.field("countries"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
+        let countries_of = rows.iter().map(|r| CountriesOfRegion(r.id)).collect();
+        let has_countries = children(
+            loader,
+            &look,
+            ["countries", "countryCount"],
+            countries_of,
+            countries,
+        )
+        .await?;
+        if selects(&look, &["cityCount"]) {
             // With every city of the regions' countries loaded, their counts need no query.
-            if selects(&look, &["cityCount"]) && selects_cities(&look.field("countries")) {
-                count_cities(loader, countries_of).await?;
-                counted = true;
+            if has_countries && selects_cities(&look.field("countries")) {
+                count_cities(loader, &rows).await?;
+            } else {
+                loader
+                    .load_many(rows.iter().map(|r| CityCountOfRegion(r.id)))
+                    .await
+                    .gql()?;
             }
-        }
-        if selects(&look, &["cityCount"]) && !counted {
-            loader
-                .load_many(rows.iter().map(|r| CityCountOfRegion(r.id)))
-                .await
-                .gql()?;
         }
         Ok(())
     })
@@ -80,13 +164,17 @@ fn selects_cities(look: &Lookahead<'_>) -> bool {
     look.exists() && selects(look, &["cities", "cityCount"])
 }
 
-/// Feeds each region's count of current member cities from the loaded cities of its
-/// countries (`(region id, its country ids)`).
-async fn count_cities(loader: &Loaders, countries_of: Vec<(i32, Vec<i32>)>) -> Result<()> {
+/// Feeds each region's count of current member cities from the cities of its countries,
+/// all already loaded: no statement.
+async fn count_cities(loader: &Loaders, regions: &[region::Model]) -> Result<()> {
+    let countries_of = loader
+        .load_many(regions.iter().map(|r| CountriesOfRegion(r.id)))
+        .await
+        .gql()?;
     let mut counts = Vec::with_capacity(countries_of.len());
     for (region, countries) in countries_of {
         let cities = loader
-            .load_many(countries.into_iter().map(CitiesOfCountry))
+            .load_many(countries.iter().map(|c| CitiesOfCountry(c.id)))
             .await
             .gql()?;
         let members = cities
@@ -94,7 +182,7 @@ async fn count_cities(loader: &Loaders, countries_of: Vec<(i32, Vec<i32>)>) -> R
             .flatten()
             .filter(|city| Membership::Current.includes(city))
             .count();
-        counts.push((CityCountOfRegion(region), members as u64));
+        counts.push((CityCountOfRegion(region.0), members as u64));
     }
     loader.feed_many(counts).await;
     Ok(())
@@ -113,25 +201,10 @@ pub fn countries<'a>(
         loader
             .feed_many(rows.iter().map(|c| (CountryId(c.id), c.clone())))
             .await;
-        if selects(&look, &["region"]) {
-            let found = loader
-                .load_many(rows.iter().map(|c| RegionId(c.region_id)))
-                .await
-                .gql()?;
-            regions(loader, look.field("region"), found.into_values().collect()).await?;
-        }
-        if selects(&look, &["cities", "cityCount"]) {
-            let groups = loader
-                .load_many(rows.iter().map(|c| CitiesOfCountry(c.id)))
-                .await
-                .gql()?;
-            cities(
-                loader,
-                look.field("cities"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
-        }
+        let regions_of = rows.iter().map(|c| RegionId(c.region_id)).collect();
+        parents(loader, &look, "region", regions_of, regions).await?;
+        let cities_of = rows.iter().map(|c| CitiesOfCountry(c.id)).collect();
+        children(loader, &look, ["cities", "cityCount"], cities_of, cities).await?;
         Ok(())
     })
 }
@@ -145,21 +218,10 @@ pub fn cities<'a>(
         if rows.is_empty() || !look.exists() {
             return Ok(());
         }
-        if selects(&look, &["country"]) {
-            let found = loader
-                .load_many(rows.iter().map(|c| CountryId(c.country_id)))
-                .await
-                .gql()?;
-            countries(loader, look.field("country"), found.into_values().collect()).await?;
-        }
-        if selects(&look, &["cohort"]) {
-            let found = loader
-                .load_many(rows.iter().map(|c| CohortId(c.cohort_id)))
-                .await
-                .gql()?;
-            cohorts(loader, look.field("cohort"), found.into_values().collect()).await?;
-        }
-        Ok(())
+        let countries_of = rows.iter().map(|c| CountryId(c.country_id)).collect();
+        parents(loader, &look, "country", countries_of, countries).await?;
+        let cohorts_of = rows.iter().map(|c| CohortId(c.cohort_id)).collect();
+        parents(loader, &look, "cohort", cohorts_of, cohorts).await
     })
 }
 
@@ -172,18 +234,8 @@ pub fn cohorts<'a>(
         if rows.is_empty() || !look.exists() {
             return Ok(());
         }
-        if selects(&look, &["cities", "cityCount"]) {
-            let groups = loader
-                .load_many(rows.iter().map(|c| CitiesOfCohort(c.id)))
-                .await
-                .gql()?;
-            cities(
-                loader,
-                look.field("cities"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
-        }
+        let cities_of = rows.iter().map(|c| CitiesOfCohort(c.id)).collect();
+        children(loader, &look, ["cities", "cityCount"], cities_of, cities).await?;
         Ok(())
     })
 }
