@@ -107,7 +107,7 @@ impl City {
 
     /// Whether the city is a member now.
     async fn is_member(&self) -> bool {
-        self.0.withdrawn_on.is_none()
+        membership::Membership::Current.includes(&self.0)
     }
 
     /// The day the city left the network, for former members.
