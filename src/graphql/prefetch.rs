@@ -26,7 +26,7 @@ use crate::membership::Membership;
 type Prefetch<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
 /// One level of prefetching: loads what a selection asks for below rows of one type
-/// ([`regions`], [`countries`], [`cities`], [`cohorts`]).
+/// ([`regions`], [`countries`], [`cities`], [`cohorts`]), called through [`descend`].
 pub type Level<'a, M> = fn(&'a Loaders, Lookahead<'a>, Vec<M>) -> Prefetch<'a>;
 
 /// What a root field does with the rows it read before its resolvers below run: charges
@@ -37,7 +37,7 @@ pub async fn list<'a, M: Clone>(
     level: Level<'a, M>,
 ) -> Result<()> {
     charge(ctx, rows.len())?;
-    level(loader(ctx)?, ctx.look_ahead(), rows.to_vec()).await
+    descend(level, loader(ctx)?, ctx.look_ahead(), rows.to_vec()).await
 }
 
 /// The same for a root field that finds one row at most (not charged: one value).
@@ -46,12 +46,8 @@ pub async fn one<'a, M: Clone>(
     row: &Option<M>,
     level: Level<'a, M>,
 ) -> Result<()> {
-    level(
-        loader(ctx)?,
-        ctx.look_ahead(),
-        row.iter().cloned().collect(),
-    )
-    .await
+    let row = row.iter().cloned().collect();
+    descend(level, loader(ctx)?, ctx.look_ahead(), row).await
 }
 
 /// The same for a page of a connection, whose nodes select through `edges` and `nodes`.
@@ -64,9 +60,23 @@ pub async fn page<'a, M: Clone>(
     let loader = loader(ctx)?;
     let look = ctx.look_ahead();
     for nodes in [look.field("edges").field("node"), look.field("nodes")] {
-        level(loader, nodes, rows.to_vec()).await?;
+        descend(level, loader, nodes, rows.to_vec()).await?;
     }
     Ok(())
+}
+
+/// Prefetches with `level` below rows, when there are any and the selection asks for
+/// something below them.
+async fn descend<'a, M>(
+    level: Level<'a, M>,
+    loader: &'a Loaders,
+    look: Lookahead<'a>,
+    rows: Vec<M>,
+) -> Result<()> {
+    if rows.is_empty() || !look.exists() {
+        return Ok(());
+    }
+    level(loader, look, rows).await
 }
 
 fn selects(look: &Lookahead<'_>, fields: &[&str]) -> bool {
@@ -91,7 +101,8 @@ where
         return Ok(());
     }
     let found = loader.load_many(keys).await.gql()?;
-    below(loader, look.field(field), found.into_values().collect()).await
+    let found = found.into_values().collect();
+    descend(below, loader, look.field(field), found).await
 }
 
 /// A to-many relation below rows, when the selection asks for its `list` or its `count`:
@@ -113,24 +124,18 @@ where
         return Ok(false);
     }
     let groups = loader.load_many(keys).await.gql()?;
-    below(
-        loader,
-        look.field(list),
-        groups.into_values().flatten().collect(),
-    )
-    .await?;
+    let children = groups.into_values().flatten().collect();
+    descend(below, loader, look.field(list), children).await?;
     Ok(true)
 }
 
+/// Below regions: their countries (and what is below them), and their city counts.
 pub fn regions<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<region::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() {
-            return Ok(());
-        }
         // Found by id from here on without another statement (a city's `region`, say).
         loader
             .feed_many(rows.iter().map(|r| (RegionId(r.id), r.clone())))
@@ -188,15 +193,13 @@ async fn count_cities(loader: &Loaders, regions: &[region::Model]) -> Result<()>
     Ok(())
 }
 
+/// Below countries: their regions and their cities.
 pub fn countries<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<country::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() || !look.exists() {
-            return Ok(());
-        }
         // A city's `country`, below, is one of these: found without another statement.
         loader
             .feed_many(rows.iter().map(|c| (CountryId(c.id), c.clone())))
@@ -209,15 +212,13 @@ pub fn countries<'a>(
     })
 }
 
+/// Below cities: their countries and their cohorts.
 pub fn cities<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<city::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() || !look.exists() {
-            return Ok(());
-        }
         let countries_of = rows.iter().map(|c| CountryId(c.country_id)).collect();
         parents(loader, &look, "country", countries_of, countries).await?;
         let cohorts_of = rows.iter().map(|c| CohortId(c.cohort_id)).collect();
@@ -225,15 +226,13 @@ pub fn cities<'a>(
     })
 }
 
+/// Below cohorts: their cities.
 pub fn cohorts<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<cohort::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() || !look.exists() {
-            return Ok(());
-        }
         let cities_of = rows.iter().map(|c| CitiesOfCohort(c.id)).collect();
         children(loader, &look, ["cities", "cityCount"], cities_of, cities).await?;
         Ok(())
