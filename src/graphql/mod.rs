@@ -226,3 +226,16 @@ impl<T, E: ErrorExtensions> ResultExt<T> for Result<T, E> {
         self.map_err(|e| e.extend())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::int;
+
+    #[test]
+    fn counts_become_ints_saturating_at_the_largest() {
+        assert_eq!(int(7usize), 7);
+        assert_eq!(int(i32::MAX as u64), i32::MAX);
+        assert_eq!(int(i32::MAX as u64 + 1), i32::MAX);
+        assert_eq!(int(u64::MAX), i32::MAX);
+    }
+}
