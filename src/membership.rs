@@ -2,7 +2,7 @@
 //! filters, searches and validation that the GraphQL layer and the CLI share.
 
 use entity::{city, cohort, country, names, region};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{IntoIden, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder,
@@ -10,14 +10,10 @@ use sea_orm::{
 
 use crate::pagination::{Page, Window, fetch_page};
 
+pub mod nearby;
+
 /// Longest search string accepted.
 pub const MAX_SEARCH_LENGTH: usize = 100;
-/// Most cities `cities_near` returns.
-pub const MAX_NEARBY_CITIES: u64 = 100;
-/// Mean Earth radius used for great-circle distances (IUGG), in kilometres.
-pub const EARTH_RADIUS_KM: f64 = 6371.0088;
-/// Largest useful search radius: half the circumference of the globe.
-pub const MAX_RADIUS_KM: f64 = std::f64::consts::PI * EARTH_RADIUS_KM;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MembershipError {
@@ -38,7 +34,7 @@ pub enum MembershipError {
 pub type Result<T, E = MembershipError> = std::result::Result<T, E>;
 
 /// Current members, former members (withdrawn), or both.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Membership {
     /// Cities that are members now.
     #[default]
@@ -50,6 +46,7 @@ pub enum Membership {
 }
 
 impl Membership {
+    /// Whether a city is one of those this selects.
     pub fn includes(self, city: &city::Model) -> bool {
         match self {
             Membership::Current => city.withdrawn_on.is_none(),
@@ -58,7 +55,8 @@ impl Membership {
         }
     }
 
-    fn condition(self) -> Condition {
+    /// The condition on the city table selecting the same cities as [`Membership::includes`].
+    pub fn condition(self) -> Condition {
         match self {
             Membership::Current => Condition::all().add(city::Column::WithdrawnOn.is_null()),
             Membership::Former => Condition::all().add(city::Column::WithdrawnOn.is_not_null()),
@@ -121,34 +119,56 @@ pub async fn country_by_code(
         .await?)
 }
 
+/// The region a filter names by slug, which must exist.
+async fn named_region(db: &DatabaseConnection, slug: &str) -> Result<region::Model> {
+    region_by_slug(db, slug)
+        .await?
+        .ok_or_else(|| MembershipError::UnknownRegion(slug.into()))
+}
+
 /// The condition selecting the countries of a region (all countries without one).
 pub async fn country_condition(db: &DatabaseConnection, region: Option<&str>) -> Result<Condition> {
     let mut condition = Condition::all();
     if let Some(slug) = region {
-        let region = region_by_slug(db, slug)
-            .await?
-            .ok_or_else(|| MembershipError::UnknownRegion(slug.into()))?;
+        let region = named_region(db, slug).await?;
         condition = condition.add(country::Column::RegionId.eq(region.id));
     }
     Ok(condition)
 }
 
+/// A page of the countries `condition` selects, by name.
 pub async fn countries_page(
     db: &DatabaseConnection,
     condition: Condition,
     window: &Window,
 ) -> Result<Page<country::Model>> {
-    Ok(fetch_page(
-        db,
-        country::Entity::find().filter(condition),
-        country::Column::Name,
-        window,
-    )
-    .await?)
+    page_of::<country::Entity>(db, condition, country::Column::Name, window).await
 }
 
 pub async fn count_countries(db: &DatabaseConnection, condition: Condition) -> Result<u64> {
-    Ok(country::Entity::find().filter(condition).count(db).await?)
+    count_of::<country::Entity>(db, condition).await
+}
+
+/// A page of the rows of `E` that `condition` selects, ordered by `key`.
+async fn page_of<E>(
+    db: &DatabaseConnection,
+    condition: Condition,
+    key: E::Column,
+    window: &Window,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait + IntoIden + Copy,
+{
+    Ok(fetch_page(db, E::find().filter(condition), key, window).await?)
+}
+
+/// How many rows of `E` `condition` selects, across all pages.
+async fn count_of<E: EntityTrait>(db: &DatabaseConnection, condition: Condition) -> Result<u64>
+where
+    E::Model: Sync,
+{
+    Ok(E::find().filter(condition).count(db).await?)
 }
 
 /// Resolves a [`CityFilter`] to a condition on the city table, checking that every region,
@@ -156,9 +176,7 @@ pub async fn count_countries(db: &DatabaseConnection, condition: Condition) -> R
 pub async fn city_condition(db: &DatabaseConnection, filter: &CityFilter) -> Result<Condition> {
     let mut condition = filter.membership.condition();
     if let Some(slug) = &filter.region {
-        let region = region_by_slug(db, slug)
-            .await?
-            .ok_or_else(|| MembershipError::UnknownRegion(slug.clone()))?;
+        let region = named_region(db, slug).await?;
         condition = condition.add(
             city::Column::CountryId.in_subquery(
                 Query::select()
@@ -204,22 +222,17 @@ fn search_key(search: &str) -> Result<String> {
     Ok(key)
 }
 
+/// A page of the cities `condition` selects, by slug.
 pub async fn cities_page(
     db: &DatabaseConnection,
     condition: Condition,
     window: &Window,
 ) -> Result<Page<city::Model>> {
-    Ok(fetch_page(
-        db,
-        city::Entity::find().filter(condition),
-        city::Column::Slug,
-        window,
-    )
-    .await?)
+    page_of::<city::Entity>(db, condition, city::Column::Slug, window).await
 }
 
 pub async fn count_cities(db: &DatabaseConnection, condition: Condition) -> Result<u64> {
-    Ok(city::Entity::find().filter(condition).count(db).await?)
+    count_of::<city::Entity>(db, condition).await
 }
 
 /// A city by its slug. A slug has at least one letter or digit: the empty string names no
@@ -246,107 +259,6 @@ pub async fn cohort_by_year(db: &DatabaseConnection, year: i32) -> Result<Option
         .filter(cohort::Column::Year.eq(year))
         .one(db)
         .await?)
-}
-
-/// A city and its great-circle distance from a point.
-#[derive(Debug, Clone)]
-pub struct NearbyCity {
-    pub city: city::Model,
-    pub distance_km: f64,
-}
-
-/// The cities within `radius_km` of a point, nearest first (ties by slug), at most `limit`.
-pub async fn cities_near(
-    db: &DatabaseConnection,
-    latitude: f64,
-    longitude: f64,
-    radius_km: f64,
-    limit: u64,
-) -> Result<Vec<NearbyCity>> {
-    let invalid = |m: String| Err(MembershipError::InvalidArgument(m));
-    if !(-90.0..=90.0).contains(&latitude) {
-        return invalid(format!(
-            "`latitude` must be between -90 and 90, got {latitude}"
-        ));
-    }
-    if !(-180.0..=180.0).contains(&longitude) {
-        return invalid(format!(
-            "`longitude` must be between -180 and 180, got {longitude}"
-        ));
-    }
-    if !(radius_km > 0.0 && radius_km <= MAX_RADIUS_KM) {
-        return invalid(format!(
-            "`radiusKm` must be above 0 and at most {MAX_RADIUS_KM:.0}, got {radius_km}"
-        ));
-    }
-    if limit > MAX_NEARBY_CITIES {
-        return invalid(format!(
-            "`first` must be between 0 and {MAX_NEARBY_CITIES}, got {limit}"
-        ));
-    }
-    let candidates = city::Entity::find()
-        .filter(Membership::Current.condition())
-        .filter(bounding_box(latitude, longitude, radius_km))
-        .all(db)
-        .await?;
-    let mut nearby: Vec<NearbyCity> = candidates
-        .into_iter()
-        .map(|city| {
-            let distance_km = great_circle_km(latitude, longitude, city.latitude, city.longitude);
-            NearbyCity { city, distance_km }
-        })
-        .filter(|n| n.distance_km <= radius_km)
-        .collect();
-    nearby.sort_by(|a, b| {
-        a.distance_km
-            .total_cmp(&b.distance_km)
-            .then_with(|| a.city.slug.cmp(&b.city.slug))
-    });
-    nearby.truncate(limit as usize);
-    Ok(nearby)
-}
-
-/// A latitude/longitude box that contains every point within `radius_km`, so the database
-/// can discard far cities before distances are computed.
-fn bounding_box(latitude: f64, longitude: f64, radius_km: f64) -> Condition {
-    let km_per_degree = EARTH_RADIUS_KM.to_radians();
-    let dlat = radius_km / km_per_degree;
-    let (south, north) = (latitude - dlat, latitude + dlat);
-    let mut condition = Condition::all()
-        .add(city::Column::Latitude.gte(south.max(-90.0)))
-        .add(city::Column::Latitude.lte(north.min(90.0)));
-    if south <= -90.0 || north >= 90.0 {
-        return condition; // the circle covers a pole: every longitude
-    }
-    let widest = south.abs().max(north.abs()).to_radians().cos();
-    let dlon = dlat / widest;
-    if dlon >= 180.0 {
-        return condition;
-    }
-    let (west, east) = (longitude - dlon, longitude + dlon);
-    condition = condition.add(if west < -180.0 {
-        Condition::any()
-            .add(city::Column::Longitude.gte(west + 360.0))
-            .add(city::Column::Longitude.lte(east))
-    } else if east > 180.0 {
-        Condition::any()
-            .add(city::Column::Longitude.gte(west))
-            .add(city::Column::Longitude.lte(east - 360.0))
-    } else {
-        Condition::all()
-            .add(city::Column::Longitude.gte(west))
-            .add(city::Column::Longitude.lte(east))
-    });
-    condition
-}
-
-/// Haversine distance between two points, in kilometres.
-pub fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
-    let dphi = (lat2 - lat1).to_radians();
-    let dlambda = (lon2 - lon1).to_radians();
-    let a = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
 }
 
 /// Counts of what the database holds.
@@ -389,15 +301,6 @@ pub async fn latest_cohorts(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn great_circle_distances_match_known_values() {
-        // Chișinău to Cahul: 132.93 km on the mean-radius sphere.
-        let d = great_circle_km(47.00902, 28.85938, 45.90456, 28.19516);
-        assert!((d - 132.932).abs() < 0.01, "{d}");
-        assert!(great_circle_km(0.0, 0.0, 0.0, 180.0) - MAX_RADIUS_KM < 1e-6);
-        assert_eq!(great_circle_km(10.0, 20.0, 10.0, 20.0), 0.0);
-    }
 
     #[test]
     fn country_codes_are_normalised_or_refused() {

@@ -1,25 +1,74 @@
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use entity::city;
 
+use super::budget::charge;
 use super::cohort::Cohort;
 use super::country::Country;
-use super::loaders::{CohortId, CountryId};
+use super::error::LoadError;
+use super::loaders::{CohortId, CountryId, Database};
 use super::scalars::Date;
-use super::{ResultExt, expect_row, loader};
-use crate::membership::Membership;
+use super::{ResultExt, expect_row, int, loader};
+use crate::membership;
 
 /// A member city of the network.
 pub struct City(pub city::Model);
 
-/// The cities of a loaded list that `membership` selects (current members by default).
-pub fn members(cities: Option<Vec<city::Model>>, membership: Option<Membership>) -> Vec<City> {
-    let membership = membership.unwrap_or_default();
-    cities
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| membership.includes(c))
-        .map(City)
-        .collect()
+/// Current members, former members (withdrawn), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "membership::Membership")]
+pub enum Membership {
+    /// Cities that are members now.
+    Current,
+    /// Cities that have left the network.
+    Former,
+    /// Both.
+    All,
+}
+
+impl Membership {
+    /// The cities an optional `membership` argument selects: current members by default.
+    pub fn or_default(argument: Option<Self>) -> membership::Membership {
+        argument.map(Into::into).unwrap_or_default()
+    }
+}
+
+/// The cities of a parent (a country's, a cohort's: `cities` is the loader key of its
+/// list) that `membership` selects, current members by default.
+pub async fn members<K>(
+    ctx: &Context<'_>,
+    cities: K,
+    membership: Option<Membership>,
+) -> Result<Members>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Database: Loader<K, Value = Vec<city::Model>, Error = LoadError>,
+{
+    let membership = Membership::or_default(membership);
+    let cities = loader(ctx)?.load_one(cities).await.gql()?;
+    Ok(Members(
+        cities
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| membership.includes(c))
+            .collect(),
+    ))
+}
+
+/// The member cities of a parent, as its `cities` and `cityCount` fields give them.
+pub struct Members(Vec<city::Model>);
+
+impl Members {
+    /// The `cities` field: the list, charged to the response budget.
+    pub fn list(self, ctx: &Context<'_>) -> Result<Vec<City>> {
+        charge(ctx, self.0.len())?;
+        Ok(self.0.into_iter().map(City).collect())
+    }
+
+    /// The `cityCount` field.
+    pub fn count(&self) -> i32 {
+        int(self.0.len())
+    }
 }
 
 #[Object]
@@ -58,7 +107,7 @@ impl City {
 
     /// Whether the city is a member now.
     async fn is_member(&self) -> bool {
-        self.0.withdrawn_on.is_none()
+        membership::Membership::Current.includes(&self.0)
     }
 
     /// The day the city left the network, for former members.

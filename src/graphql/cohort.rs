@@ -1,14 +1,13 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::cohort;
 
-use super::city::{City, members};
+use super::city::{City, Membership, members};
 use super::loaders::CitiesOfCohort;
 use super::scalars::Date;
-use crate::membership::Membership;
 
 use super::access::require_admin;
 use super::webhook::DeliveryReport;
-use super::{ResultExt, db, loader};
+use super::{ResultExt, db, int};
 use crate::webhooks::report;
 
 /// An intake: the cities admitted to the network on one announcement, with the figures
@@ -59,13 +58,9 @@ impl Cohort {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<Vec<City>> {
-        let cities = loader(ctx)?
-            .load_one(CitiesOfCohort(self.0.id))
-            .await
-            .gql()?;
-        let cities = members(cities, membership);
-        super::budget::charge(ctx, cities.len())?;
-        Ok(cities)
+        members(ctx, CitiesOfCohort(self.0.id), membership)
+            .await?
+            .list(ctx)
     }
 
     /// Number of admitted cities this service holds.
@@ -75,11 +70,9 @@ impl Cohort {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<i32> {
-        let cities = loader(ctx)?
-            .load_one(CitiesOfCohort(self.0.id))
-            .await
-            .gql()?;
-        Ok(members(cities, membership).len() as i32)
+        Ok(members(ctx, CitiesOfCohort(self.0.id), membership)
+            .await?
+            .count())
     }
 
     /// How far this cohort's `cohort.admitted` notifications have gone (admin).
@@ -88,14 +81,13 @@ impl Cohort {
         let report = report::cohort_report(db(ctx)?, principal, self.0.year)
             .await
             .gql()?;
-        let n = |v: u64| v.min(i32::MAX as u64) as i32;
         Ok(DeliveryReport {
-            partners: n(report.partners),
-            partners_reached: n(report.partners_reached),
-            deliveries: n(report.deliveries),
-            succeeded: n(report.succeeded),
-            pending: n(report.pending),
-            failed: n(report.failed),
+            partners: int(report.partners),
+            partners_reached: int(report.partners_reached),
+            deliveries: int(report.deliveries),
+            succeeded: int(report.succeeded),
+            pending: int(report.pending),
+            failed: int(report.failed),
         })
     }
 }

@@ -1,10 +1,9 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::country;
 
-use super::city::{City, members};
+use super::city::{City, Membership, members};
 use super::loaders::{CitiesOfCountry, RegionId};
 use super::region::Region;
-use crate::membership::Membership;
 
 use super::{ResultExt, expect_row, loader};
 
@@ -48,13 +47,9 @@ impl Country {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<Vec<City>> {
-        let cities = loader(ctx)?
-            .load_one(CitiesOfCountry(self.0.id))
-            .await
-            .gql()?;
-        let cities = members(cities, membership);
-        super::budget::charge(ctx, cities.len())?;
-        Ok(cities)
+        members(ctx, CitiesOfCountry(self.0.id), membership)
+            .await?
+            .list(ctx)
     }
 
     /// Number of member cities in the country.
@@ -64,10 +59,8 @@ impl Country {
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
     ) -> Result<i32> {
-        let cities = loader(ctx)?
-            .load_one(CitiesOfCountry(self.0.id))
-            .await
-            .gql()?;
-        Ok(members(cities, membership).len() as i32)
+        Ok(members(ctx, CitiesOfCountry(self.0.id), membership)
+            .await?
+            .count())
     }
 }

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::error::LoadError;
+use crate::membership::Membership;
 
 pub struct Database(pub DatabaseConnection);
 
@@ -174,7 +175,7 @@ impl Loader<CityCountOfRegion> for Database {
             .column_as(city::Column::Id.count(), "cities")
             .join(JoinType::InnerJoin, city::Relation::Country.def())
             .filter(country::Column::RegionId.is_in(ids(keys, |k| k.0)))
-            .filter(city::Column::WithdrawnOn.is_null())
+            .filter(Membership::Current.condition())
             .group_by(country::Column::RegionId)
             .into_model::<RegionCityCount>()
             .all(&self.0)

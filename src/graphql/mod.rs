@@ -211,9 +211,9 @@ fn expect_row<T>(row: Option<T>, what: &str) -> async_graphql::Result<T> {
     })
 }
 
-/// GraphQL's `Int` is 32-bit: counts beyond it saturate.
-fn int(n: u64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+/// A count as GraphQL's `Int`, which is 32-bit: counts beyond it saturate.
+fn int(count: impl TryInto<i32>) -> i32 {
+    count.try_into().unwrap_or(i32::MAX)
 }
 
 trait ResultExt<T> {
@@ -224,5 +224,18 @@ trait ResultExt<T> {
 impl<T, E: ErrorExtensions> ResultExt<T> for Result<T, E> {
     fn gql(self) -> async_graphql::Result<T> {
         self.map_err(|e| e.extend())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::int;
+
+    #[test]
+    fn counts_become_ints_saturating_at_the_largest() {
+        assert_eq!(int(7usize), 7);
+        assert_eq!(int(i32::MAX as u64), i32::MAX);
+        assert_eq!(int(i32::MAX as u64 + 1), i32::MAX);
+        assert_eq!(int(u64::MAX), i32::MAX);
     }
 }

@@ -8,7 +8,7 @@ use super::city::City;
 use super::cohort::Cohort;
 use super::scalars::{Date, DateTime};
 use super::webhook::{Delivery, Event, WebhookEndpoint, WebhookEndpointWithSecret};
-use super::{ResultExt, db};
+use super::{ResultExt, db, int};
 use crate::admission::{self, AdmittedCity, CohortAdmission, NewCountry};
 use crate::after_commit::AfterCommit;
 use crate::webhooks::endpoints::{self, EndpointError, EndpointSpec};
@@ -203,8 +203,8 @@ impl Mutation {
         Ok(AdmissionResult {
             created: admitted.created(),
             cohort: Cohort(admitted.cohort),
-            city_count: admitted.cities as i32,
-            delivery_count: admitted.deliveries.min(i32::MAX as u64) as i32,
+            city_count: int(admitted.cities),
+            delivery_count: int(admitted.deliveries),
             published_figures: admitted.figures.into_iter().map(Into::into).collect(),
         })
     }
@@ -346,6 +346,6 @@ impl Mutation {
         )
         .await
         .gql()?;
-        Ok(count.min(i32::MAX as u64) as i32)
+        Ok(int(count))
     }
 }

@@ -3,7 +3,7 @@ use entity::cohort;
 use tokio::sync::OnceCell;
 
 use super::cohort::Cohort;
-use super::{ResultExt, db, int, loader, prefetch};
+use super::{ResultExt, db, int, prefetch};
 use crate::membership::{self, NetworkCounts};
 
 /// The network as a whole: what this service holds, beside the totals UNESCO published.
@@ -37,13 +37,9 @@ impl Network {
         ctx: &Context<'_>,
         cohort: Option<&cohort::Model>,
     ) -> Result<Option<Cohort>> {
-        prefetch::cohorts(
-            loader(ctx)?,
-            ctx.look_ahead(),
-            cohort.iter().copied().cloned().collect(),
-        )
-        .await?;
-        Ok(cohort.cloned().map(Cohort))
+        let cohort = cohort.cloned();
+        prefetch::one(ctx, &cohort, prefetch::cohorts).await?;
+        Ok(cohort.map(Cohort))
     }
 }
 

@@ -7,69 +7,158 @@
 //! busy server could split a batch into several statements.
 
 use std::future::Future;
+use std::hash::Hash;
 use std::pin::Pin;
 
-use async_graphql::{Lookahead, Result};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, Lookahead, Result};
 use entity::{city, cohort, country, region};
 
-use super::ResultExt;
+use super::budget::charge;
+use super::error::LoadError;
 use super::loaders::{
     CitiesOfCohort, CitiesOfCountry, CityCountOfRegion, CohortId, CountriesOfRegion, CountryId,
-    Loaders, RegionId,
+    Database, Loaders, RegionId,
 };
+use super::{ResultExt, loader};
 use crate::membership::Membership;
 
 type Prefetch<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// One level of prefetching: loads what a selection asks for below rows of one type
+/// ([`regions`], [`countries`], [`cities`], [`cohorts`]), called through [`descend`].
+pub type Level<'a, M> = fn(&'a Loaders, Lookahead<'a>, Vec<M>) -> Prefetch<'a>;
+
+/// What a root field does with the rows it read before its resolvers below run: charges
+/// them to the response budget and prefetches what its selection asks for below them.
+pub async fn list<'a, M: Clone>(
+    ctx: &'a Context<'_>,
+    rows: &[M],
+    level: Level<'a, M>,
+) -> Result<()> {
+    charge(ctx, rows.len())?;
+    descend(level, loader(ctx)?, ctx.look_ahead(), rows.to_vec()).await
+}
+
+/// The same for a root field that finds one row at most (not charged: one value).
+pub async fn one<'a, M: Clone>(
+    ctx: &'a Context<'_>,
+    row: &Option<M>,
+    level: Level<'a, M>,
+) -> Result<()> {
+    let row = row.iter().cloned().collect();
+    descend(level, loader(ctx)?, ctx.look_ahead(), row).await
+}
+
+/// The same for a page of a connection, whose nodes select through `edges` and `nodes`.
+pub async fn page<'a, M: Clone>(
+    ctx: &'a Context<'_>,
+    rows: &[M],
+    level: Level<'a, M>,
+) -> Result<()> {
+    charge(ctx, rows.len())?;
+    let loader = loader(ctx)?;
+    let look = ctx.look_ahead();
+    for nodes in [look.field("edges").field("node"), look.field("nodes")] {
+        descend(level, loader, nodes, rows.to_vec()).await?;
+    }
+    Ok(())
+}
+
+/// Prefetches with `level` below rows, when there are any and the selection asks for
+/// something below them.
+async fn descend<'a, M>(
+    level: Level<'a, M>,
+    loader: &'a Loaders,
+    look: Lookahead<'a>,
+    rows: Vec<M>,
+) -> Result<()> {
+    if rows.is_empty() || !look.exists() {
+        return Ok(());
+    }
+    level(loader, look, rows).await
+}
 
 fn selects(look: &Lookahead<'_>, fields: &[&str]) -> bool {
     fields.iter().any(|f| look.field(f).exists())
 }
 
-/// The nodes a connection's selection asks for, through `edges { node }` and `nodes`.
-pub fn connection_nodes<'a>(look: &Lookahead<'a>) -> [Lookahead<'a>; 2] {
-    [look.field("edges").field("node"), look.field("nodes")]
+/// A to-one relation below rows, when the selection asks for `field`: loads the rows
+/// `keys` point at (one statement for all) and prefetches below them.
+async fn parents<'a, K, M>(
+    loader: &'a Loaders,
+    look: &Lookahead<'a>,
+    field: &str,
+    keys: Vec<K>,
+    below: Level<'a, M>,
+) -> Result<()>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    M: Send + Sync + Clone + 'static,
+    Database: Loader<K, Value = M, Error = LoadError>,
+{
+    if !selects(look, &[field]) {
+        return Ok(());
+    }
+    let found = loader.load_many(keys).await.gql()?;
+    let found = found.into_values().collect();
+    descend(below, loader, look.field(field), found).await
 }
 
+/// A to-many relation below rows, when the selection asks for its `list` or its `count`:
+/// loads the children of every row (one statement for all) and prefetches below them.
+/// Whether it loaded them.
+async fn children<'a, K, M>(
+    loader: &'a Loaders,
+    look: &Lookahead<'a>,
+    [list, count]: [&str; 2],
+    keys: Vec<K>,
+    below: Level<'a, M>,
+) -> Result<bool>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    M: Send + Sync + Clone + 'static,
+    Database: Loader<K, Value = Vec<M>, Error = LoadError>,
+{
+    if !selects(look, &[list, count]) {
+        return Ok(false);
+    }
+    let groups = loader.load_many(keys).await.gql()?;
+    let children = groups.into_values().flatten().collect();
+    descend(below, loader, look.field(list), children).await?;
+    Ok(true)
+}
+
+/// Below regions: their countries (and what is below them), and their city counts.
 pub fn regions<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<region::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() {
-            return Ok(());
-        }
         // Found by id from here on without another statement (a city's `region`, say).
         loader
             .feed_many(rows.iter().map(|r| (RegionId(r.id), r.clone())))
             .await;
-        let mut counted = false;
-        if selects(&look, &["countries", "countryCount"]) {
-            let groups = loader
-                .load_many(rows.iter().map(|r| CountriesOfRegion(r.id)))
-                .await
-                .gql()?;
-            let countries_of: Vec<(i32, Vec<i32>)> = groups
-                .iter()
-                .map(|(region, countries)| (region.0, countries.iter().map(|c| c.id).collect()))
-                .collect();
-            countries(
-                loader,
-                look.field("countries"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
+        let countries_of = rows.iter().map(|r| CountriesOfRegion(r.id)).collect();
+        let has_countries = children(
+            loader,
+            &look,
+            ["countries", "countryCount"],
+            countries_of,
+            countries,
+        )
+        .await?;
+        if selects(&look, &["cityCount"]) {
             // With every city of the regions' countries loaded, their counts need no query.
-            if selects(&look, &["cityCount"]) && selects_cities(&look.field("countries")) {
-                count_cities(loader, countries_of).await?;
-                counted = true;
+            if has_countries && selects_cities(&look.field("countries")) {
+                count_cities(loader, &rows).await?;
+            } else {
+                loader
+                    .load_many(rows.iter().map(|r| CityCountOfRegion(r.id)))
+                    .await
+                    .gql()?;
             }
-        }
-        if selects(&look, &["cityCount"]) && !counted {
-            loader
-                .load_many(rows.iter().map(|r| CityCountOfRegion(r.id)))
-                .await
-                .gql()?;
         }
         Ok(())
     })
@@ -80,13 +169,17 @@ fn selects_cities(look: &Lookahead<'_>) -> bool {
     look.exists() && selects(look, &["cities", "cityCount"])
 }
 
-/// Feeds each region's count of current member cities from the loaded cities of its
-/// countries (`(region id, its country ids)`).
-async fn count_cities(loader: &Loaders, countries_of: Vec<(i32, Vec<i32>)>) -> Result<()> {
+/// Feeds each region's count of current member cities from the cities of its countries,
+/// all already loaded: no statement.
+async fn count_cities(loader: &Loaders, regions: &[region::Model]) -> Result<()> {
+    let countries_of = loader
+        .load_many(regions.iter().map(|r| CountriesOfRegion(r.id)))
+        .await
+        .gql()?;
     let mut counts = Vec::with_capacity(countries_of.len());
     for (region, countries) in countries_of {
         let cities = loader
-            .load_many(countries.into_iter().map(CitiesOfCountry))
+            .load_many(countries.iter().map(|c| CitiesOfCountry(c.id)))
             .await
             .gql()?;
         let members = cities
@@ -94,96 +187,54 @@ async fn count_cities(loader: &Loaders, countries_of: Vec<(i32, Vec<i32>)>) -> R
             .flatten()
             .filter(|city| Membership::Current.includes(city))
             .count();
-        counts.push((CityCountOfRegion(region), members as u64));
+        counts.push((CityCountOfRegion(region.0), members as u64));
     }
     loader.feed_many(counts).await;
     Ok(())
 }
 
+/// Below countries: their regions and their cities.
 pub fn countries<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<country::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() || !look.exists() {
-            return Ok(());
-        }
         // A city's `country`, below, is one of these: found without another statement.
         loader
             .feed_many(rows.iter().map(|c| (CountryId(c.id), c.clone())))
             .await;
-        if selects(&look, &["region"]) {
-            let found = loader
-                .load_many(rows.iter().map(|c| RegionId(c.region_id)))
-                .await
-                .gql()?;
-            regions(loader, look.field("region"), found.into_values().collect()).await?;
-        }
-        if selects(&look, &["cities", "cityCount"]) {
-            let groups = loader
-                .load_many(rows.iter().map(|c| CitiesOfCountry(c.id)))
-                .await
-                .gql()?;
-            cities(
-                loader,
-                look.field("cities"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
-        }
+        let regions_of = rows.iter().map(|c| RegionId(c.region_id)).collect();
+        parents(loader, &look, "region", regions_of, regions).await?;
+        let cities_of = rows.iter().map(|c| CitiesOfCountry(c.id)).collect();
+        children(loader, &look, ["cities", "cityCount"], cities_of, cities).await?;
         Ok(())
     })
 }
 
+/// Below cities: their countries and their cohorts.
 pub fn cities<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<city::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() || !look.exists() {
-            return Ok(());
-        }
-        if selects(&look, &["country"]) {
-            let found = loader
-                .load_many(rows.iter().map(|c| CountryId(c.country_id)))
-                .await
-                .gql()?;
-            countries(loader, look.field("country"), found.into_values().collect()).await?;
-        }
-        if selects(&look, &["cohort"]) {
-            let found = loader
-                .load_many(rows.iter().map(|c| CohortId(c.cohort_id)))
-                .await
-                .gql()?;
-            cohorts(loader, look.field("cohort"), found.into_values().collect()).await?;
-        }
-        Ok(())
+        let countries_of = rows.iter().map(|c| CountryId(c.country_id)).collect();
+        parents(loader, &look, "country", countries_of, countries).await?;
+        let cohorts_of = rows.iter().map(|c| CohortId(c.cohort_id)).collect();
+        parents(loader, &look, "cohort", cohorts_of, cohorts).await
     })
 }
 
+/// Below cohorts: their cities.
 pub fn cohorts<'a>(
     loader: &'a Loaders,
     look: Lookahead<'a>,
     rows: Vec<cohort::Model>,
 ) -> Prefetch<'a> {
     Box::pin(async move {
-        if rows.is_empty() || !look.exists() {
-            return Ok(());
-        }
-        if selects(&look, &["cities", "cityCount"]) {
-            let groups = loader
-                .load_many(rows.iter().map(|c| CitiesOfCohort(c.id)))
-                .await
-                .gql()?;
-            cities(
-                loader,
-                look.field("cities"),
-                groups.into_values().flatten().collect(),
-            )
-            .await?;
-        }
+        let cities_of = rows.iter().map(|c| CitiesOfCohort(c.id)).collect();
+        children(loader, &look, ["cities", "cityCount"], cities_of, cities).await?;
         Ok(())
     })
 }

@@ -3,7 +3,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 
 use super::access::require_token;
 use super::budget::charge;
-use super::city::{City, NearbyCity};
+use super::city::{City, Membership, NearbyCity};
 use super::cohort::Cohort;
 use super::connection::{TotalCount, connection};
 use super::country::Country;
@@ -11,7 +11,7 @@ use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
 use super::{ResultExt, city_db, cursors, db, loader, prefetch, window};
-use crate::membership::{self, CityFilter, Membership};
+use crate::membership::{self, CityFilter, nearby};
 use crate::pagination::{List, PageRequest};
 use crate::webhooks::deliveries::DeliveryFilter;
 use crate::webhooks::endpoints::{self, EndpointError};
@@ -24,20 +24,14 @@ impl Query {
     /// UNESCO's five regions, by name.
     async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let regions = membership::regions(db(ctx)?).await.gql()?;
-        charge(ctx, regions.len())?;
-        prefetch::regions(loader(ctx)?, ctx.look_ahead(), regions.clone()).await?;
+        prefetch::list(ctx, &regions, prefetch::regions).await?;
         Ok(regions.into_iter().map(Region).collect())
     }
 
     /// A region by slug, e.g. `arab-states`; null when there is none.
     async fn region(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Region>> {
         let region = membership::region_by_slug(db(ctx)?, &slug).await.gql()?;
-        prefetch::regions(
-            loader(ctx)?,
-            ctx.look_ahead(),
-            region.iter().cloned().collect(),
-        )
-        .await?;
+        prefetch::one(ctx, &region, prefetch::regions).await?;
         Ok(region.map(Region))
     }
 
@@ -52,23 +46,18 @@ impl Query {
         before: Option<String>,
     ) -> Result<Connection<String, Country, TotalCount>> {
         let db = db(ctx)?;
-        let page = PageRequest {
-            first,
-            after,
-            last,
-            before,
-        };
-        let window = window(ctx, List::Countries, page)?;
+        let window = window(
+            ctx,
+            List::Countries,
+            PageRequest::new(first, after, last, before),
+        )?;
         let condition = membership::country_condition(db, region.as_deref())
             .await
             .gql()?;
         let page = membership::countries_page(db, condition.clone(), &window)
             .await
             .gql()?;
-        charge(ctx, page.rows.len())?;
-        for nodes in prefetch::connection_nodes(&ctx.look_ahead()) {
-            prefetch::countries(loader(ctx)?, nodes, page.rows.clone()).await?;
-        }
+        prefetch::page(ctx, &page.rows, prefetch::countries).await?;
         Ok(connection(
             cursors(ctx)?,
             List::Countries,
@@ -83,12 +72,7 @@ impl Query {
     /// null when there is none.
     async fn country(&self, ctx: &Context<'_>, code: String) -> Result<Option<Country>> {
         let country = membership::country_by_code(db(ctx)?, &code).await.gql()?;
-        prefetch::countries(
-            loader(ctx)?,
-            ctx.look_ahead(),
-            country.iter().cloned().collect(),
-        )
-        .await?;
+        prefetch::one(ctx, &country, prefetch::countries).await?;
         Ok(country.map(Country))
     }
 
@@ -109,15 +93,13 @@ impl Query {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, City, TotalCount>> {
-        let membership = membership.unwrap_or_default();
+        let membership = Membership::or_default(membership);
         let db = db(ctx)?;
-        let page = PageRequest {
-            first,
-            after,
-            last,
-            before,
-        };
-        let window = window(ctx, List::Cities, page)?;
+        let window = window(
+            ctx,
+            List::Cities,
+            PageRequest::new(first, after, last, before),
+        )?;
         let filter = CityFilter {
             membership,
             region,
@@ -130,10 +112,7 @@ impl Query {
         let page = membership::cities_page(city_db(ctx, searching)?, condition.clone(), &window)
             .await
             .gql()?;
-        charge(ctx, page.rows.len())?;
-        for nodes in prefetch::connection_nodes(&ctx.look_ahead()) {
-            prefetch::cities(loader(ctx)?, nodes, page.rows.clone()).await?;
-        }
+        prefetch::page(ctx, &page.rows, prefetch::cities).await?;
         Ok(connection(
             cursors(ctx)?,
             List::Cities,
@@ -150,12 +129,7 @@ impl Query {
     /// A city by slug, e.g. `chisinau` (former members too); null when there is none.
     async fn city(&self, ctx: &Context<'_>, slug: String) -> Result<Option<City>> {
         let city = membership::city_by_slug(db(ctx)?, &slug).await.gql()?;
-        prefetch::cities(
-            loader(ctx)?,
-            ctx.look_ahead(),
-            city.iter().cloned().collect(),
-        )
-        .await?;
+        prefetch::one(ctx, &city, prefetch::cities).await?;
         Ok(city.map(City))
     }
 
@@ -174,10 +148,9 @@ impl Query {
                 "`first` must be between 0 and 100, got {first}"
             ))
         });
-        let nearby =
-            membership::cities_near(db(ctx)?, latitude, longitude, radius_km, limit.gql()?)
-                .await
-                .gql()?;
+        let nearby = nearby::cities_near(db(ctx)?, latitude, longitude, radius_km, limit.gql()?)
+            .await
+            .gql()?;
         charge(ctx, nearby.len())?;
         let cities = nearby.iter().map(|n| n.city.clone()).collect();
         prefetch::cities(loader(ctx)?, ctx.look_ahead().field("city"), cities).await?;
@@ -193,20 +166,14 @@ impl Query {
     /// The network's intakes, oldest first.
     async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<Cohort>> {
         let cohorts = membership::cohorts(db(ctx)?).await.gql()?;
-        charge(ctx, cohorts.len())?;
-        prefetch::cohorts(loader(ctx)?, ctx.look_ahead(), cohorts.clone()).await?;
+        prefetch::list(ctx, &cohorts, prefetch::cohorts).await?;
         Ok(cohorts.into_iter().map(Cohort).collect())
     }
 
     /// An intake by year; null when there is none.
     async fn cohort(&self, ctx: &Context<'_>, year: i32) -> Result<Option<Cohort>> {
         let cohort = membership::cohort_by_year(db(ctx)?, year).await.gql()?;
-        prefetch::cohorts(
-            loader(ctx)?,
-            ctx.look_ahead(),
-            cohort.iter().cloned().collect(),
-        )
-        .await?;
+        prefetch::one(ctx, &cohort, prefetch::cohorts).await?;
         Ok(cohort.map(Cohort))
     }
 
@@ -242,23 +209,13 @@ impl Query {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, Delivery, EmptyFields>> {
-        let failed_only = failed_only.unwrap_or_default();
         let filter = DeliveryFilter {
             endpoint: endpoint_id.map(|id| id.0),
             event: event_id.map(|id| id.0),
-            failed_only,
+            failed_only: failed_only.unwrap_or_default(),
         };
-        webhook::deliveries(
-            ctx,
-            filter,
-            PageRequest {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        let page = PageRequest::new(first, after, last, before);
+        webhook::deliveries(ctx, filter, page).await
     }
 
     /// Events, oldest first: a partner that was down pages from its last cursor to catch
@@ -273,13 +230,11 @@ impl Query {
         before: Option<String>,
     ) -> Result<Connection<String, Event, EmptyFields>> {
         let principal = require_token(ctx)?;
-        let page = PageRequest {
-            first,
-            after,
-            last,
-            before,
-        };
-        let window = window(ctx, List::Events, page)?;
+        let window = window(
+            ctx,
+            List::Events,
+            PageRequest::new(first, after, last, before),
+        )?;
         let page = events::feed(db(ctx)?, principal, &types.unwrap_or_default(), window)
             .await
             .gql()?;

@@ -42,7 +42,7 @@ impl Region {
             .load_one(CountriesOfRegion(self.0.id))
             .await
             .gql()?;
-        Ok(countries.map_or(0, |c| c.len() as i32))
+        Ok(countries.map_or(0, |c| int(c.len())))
     }
 
     /// Number of current member cities in the region.

@@ -123,17 +123,7 @@ impl WebhookEndpoint {
             event: None,
             failed_only,
         };
-        deliveries(
-            ctx,
-            filter,
-            PageRequest {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        deliveries(ctx, filter, PageRequest::new(first, after, last, before)).await
     }
 }
 
