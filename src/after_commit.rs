@@ -41,11 +41,11 @@ impl AfterCommit {
     /// Public data changed at data version `committed` (with deliveries queued for it):
     /// wakes the workers, then waits (a bounded time) until this process's response cache
     /// knows that version, so that no answer made before the change is served after the
-    /// change's own answer (see [`DataVersions::catch_up`]).
+    /// change's own answer (see [`DataVersions::wait_until_known_here`]).
     pub async fn data_changed(&self, committed: i64) {
         self.deliveries_queued();
         if let Some(versions) = &self.versions {
-            versions.catch_up(committed).await;
+            versions.wait_until_known_here(committed).await;
         }
     }
 }

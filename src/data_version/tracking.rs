@@ -13,7 +13,7 @@
 //!   statement at all. While that connection is down (and until it has listened and read
 //!   the version again) requests fall back to reads. A mutation's answer waits until its
 //!   process has received the notification of its own change (see
-//!   [`DataVersions::catch_up`]): whoever learns of a change from that answer finds it in
+//!   [`DataVersions::wait_until_known_here`]): whoever learns of a change from that answer finds it in
 //!   every process, each sent the same notification at the same moment.
 
 use std::convert::Infallible;
@@ -142,7 +142,7 @@ impl DataVersions {
     /// After a change committed at version `committed`: while notifications are followed,
     /// waits (a bounded time) until this process has been notified of it, so that the next
     /// request, here or in another process, sees it. Answer the change's request after this.
-    pub async fn catch_up(&self, committed: i64) {
+    pub async fn wait_until_known_here(&self, committed: i64) {
         self.saw(committed);
         let mut notified = self.notified.subscribe();
         let caught_up = tokio::time::timeout(
@@ -261,7 +261,7 @@ mod tests {
         versions.notified.send_replace(Some(7));
         let waiting = tokio::spawn({
             let versions = versions.clone();
-            async move { versions.catch_up(8).await }
+            async move { versions.wait_until_known_here(8).await }
         });
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "version 8 is not notified yet");
@@ -272,7 +272,7 @@ mod tests {
             .unwrap();
         // Not following notifications (reads serve every request): nothing to wait for.
         versions.notified.send_replace(None);
-        tokio::time::timeout(Duration::from_millis(100), versions.catch_up(9))
+        tokio::time::timeout(Duration::from_millis(100), versions.wait_until_known_here(9))
             .await
             .expect("no wait without notifications");
     }
