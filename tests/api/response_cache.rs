@@ -180,6 +180,15 @@ async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
     )
     .await;
     assert!(app.statements.get() - before >= 4);
+    // A token holder's answer to a public query is kept for everyone; one that read who
+    // asked (a token-only field, with no list naming it) is never served to anyone else.
+    let endpoints = "{ regions { name } webhookEndpoints { id } }";
+    app.data_as(&partner, endpoints, json!({})).await;
+    let (code, _) = app.error(endpoints, json!({})).await;
+    assert_eq!(code, "UNAUTHENTICATED", "not the partner's answer");
+    let regions = "{ regions { slug } }";
+    app.data_as(&partner, regions, json!({})).await;
+    assert_eq!(statements_and_data(&app, regions).await.0, cached);
     // An answer with errors is not kept either.
     for _ in 0..2 {
         let before = app.statements.get();
@@ -241,12 +250,15 @@ async fn a_lost_listening_connection_loses_no_change() {
     let admin = app.token(Role::Admin, "coordinators").await;
     until_cached_cost(&app, CAHUL, 0).await;
     assert_eq!(listening(&app, true).await, 1, "one listening connection");
+    let mut dropped = false;
     for _ in 0..100 {
         if listening(&app, false).await == 0 {
+            dropped = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    assert!(dropped, "the listening connection was dropped");
     // Committed straight to the database, as `gnlc admit` or another process would: its
     // notification reaches no one.
     let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
