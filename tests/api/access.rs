@@ -12,9 +12,9 @@ use crate::{for_each_backend, on_both_backends};
 async fn admitting_needs_an_admin_token(app: TestApp) {
     let partner = app.token(Role::Partner, "Partner").await;
     let input = json!({ "input": cohort_2026() });
-    let (code, _) = app.error_as(None, ADMIT, input.clone()).await;
+    let (code, _) = app.error(None, ADMIT, input.clone()).await;
     assert_eq!(code, "UNAUTHENTICATED");
-    let (code, message) = app.error_as(Some(&partner), ADMIT, input.clone()).await;
+    let (code, message) = app.error(Some(&partner), ADMIT, input.clone()).await;
     assert_eq!(
         (code.as_str(), message.as_str()),
         ("FORBIDDEN", "this needs an admin token")
@@ -22,11 +22,12 @@ async fn admitting_needs_an_admin_token(app: TestApp) {
     let withdraw =
         r#"mutation { withdrawCity(slug: "cahul", withdrawnOn: "2026-01-01") { name } }"#;
     assert_eq!(
-        app.error_as(Some(&partner), withdraw, json!({})).await.0,
+        app.error(Some(&partner), withdraw, json!({})).await.0,
         "FORBIDDEN"
     );
     let data = app
         .data(
+            None,
             "{ cohort(year: 2026) { year } city(slug: \"cahul\") { isMember } }",
             json!({}),
         )
@@ -74,7 +75,8 @@ async fn a_bad_token_is_refused_whole(app: TestApp) {
     assert_eq!(status, 401);
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert_eq!(
-        app.data("{ cohort(year: 2026) { year } }", json!({})).await["cohort"],
+        app.data(None, "{ cohort(year: 2026) { year } }", json!({}))
+            .await["cohort"],
         Value::Null
     );
 }
@@ -97,62 +99,60 @@ async fn partners_see_and_manage_only_their_own_endpoints(app: TestApp) {
             .collect()
     };
     assert_eq!(
-        ids(app.data_as(&alice, list, json!({})).await),
+        ids(app.data(Some(&alice), list, json!({})).await),
         vec![alices.clone()]
     );
     assert_eq!(
-        ids(app.data_as(&alice_again, list, json!({})).await),
+        ids(app.data(Some(&alice_again), list, json!({})).await),
         vec![alices.clone()],
         "same partner, new token"
     );
     assert_eq!(
-        ids(app.data_as(&bob, list, json!({})).await),
+        ids(app.data(Some(&bob), list, json!({})).await),
         vec![bobs.clone()]
     );
     assert_eq!(
-        ids(app.data_as(&admin, list, json!({})).await),
+        ids(app.data(Some(&admin), list, json!({})).await),
         [alices.clone(), bobs.clone()]
     );
 
     let get = "query($id: ID!) { webhookEndpoint(id: $id) { url } }";
     assert_eq!(
-        app.data_as(&alice, get, json!({ "id": bobs })).await["webhookEndpoint"],
+        app.data(Some(&alice), get, json!({ "id": bobs })).await["webhookEndpoint"],
         Value::Null
     );
     let pause = "mutation($id: ID!) { pauseWebhookEndpoint(id: $id) { status } }";
     assert_eq!(
-        app.error_as(Some(&alice), pause, json!({ "id": bobs }))
+        app.error(Some(&alice), pause, json!({ "id": bobs }))
             .await
             .0,
         "NOT_FOUND"
     );
     let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
     assert_eq!(
-        app.error_as(Some(&alice), delete, json!({ "id": bobs }))
+        app.error(Some(&alice), delete, json!({ "id": bobs }))
             .await
             .0,
         "NOT_FOUND"
     );
     let test = "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }";
     assert_eq!(
-        app.error_as(Some(&alice), test, json!({ "id": bobs }))
-            .await
-            .0,
+        app.error(Some(&alice), test, json!({ "id": bobs })).await.0,
         "NOT_FOUND"
     );
     let deliveries = "query($id: ID) { deliveries(endpointId: $id) { edges { node { id } } } }";
     assert_eq!(
-        app.error_as(Some(&alice), deliveries, json!({ "id": bobs }))
+        app.error(Some(&alice), deliveries, json!({ "id": bobs }))
             .await
             .0,
         "NOT_FOUND"
     );
     assert_eq!(
-        app.data_as(&bob, get, json!({ "id": bobs })).await["webhookEndpoint"]["url"],
+        app.data(Some(&bob), get, json!({ "id": bobs })).await["webhookEndpoint"]["url"],
         "http://127.0.0.1:9/bob"
     );
     assert_eq!(
-        app.data_as(&admin, pause, json!({ "id": bobs })).await["pauseWebhookEndpoint"]["status"],
+        app.data(Some(&admin), pause, json!({ "id": bobs })).await["pauseWebhookEndpoint"]["status"],
         "PAUSED"
     );
 
@@ -162,19 +162,19 @@ async fn partners_see_and_manage_only_their_own_endpoints(app: TestApp) {
         "{ deliveries { edges { node { id } } } }",
     ] {
         assert_eq!(
-            app.error_as(None, query, json!({})).await.0,
+            app.error(None, query, json!({})).await.0,
             "UNAUTHENTICATED",
             "{query}"
         );
     }
     let create = json!({ "input": { "url": "http://127.0.0.1:9/x" } });
     assert_eq!(
-        app.error_as(None, CREATE_ENDPOINT, create).await.0,
+        app.error(None, CREATE_ENDPOINT, create).await.0,
         "UNAUTHENTICATED"
     );
     let report = "{ cohort(year: 2020) { deliveryReport { partners } } }";
     assert_eq!(
-        app.error_as(Some(&alice), report, json!({})).await.0,
+        app.error(Some(&alice), report, json!({})).await.0,
         "FORBIDDEN"
     );
 }
@@ -227,17 +227,17 @@ async fn an_admin_and_a_partner_with_the_same_name_share_nothing(app: TestApp) {
 
     let list = "{ webhookEndpoints { id owner } }";
     assert_eq!(
-        app.data_as(&partner, list, json!({})).await["webhookEndpoints"],
+        app.data(Some(&partner), list, json!({})).await["webhookEndpoints"],
         json!([{ "id": partners, "owner": "SharedName" }]),
         "the partner does not see the admin's endpoint"
     );
     assert_eq!(
-        app.data_as(&partner_again, list, json!({})).await["webhookEndpoints"],
+        app.data(Some(&partner_again), list, json!({})).await["webhookEndpoints"],
         json!([{ "id": partners, "owner": "SharedName" }]),
         "the partner's other token acts for the same partner"
     );
     assert_eq!(
-        app.data_as(&admin, list, json!({})).await["webhookEndpoints"]
+        app.data(Some(&admin), list, json!({})).await["webhookEndpoints"]
             .as_array()
             .unwrap()
             .len(),
@@ -250,13 +250,13 @@ async fn an_admin_and_a_partner_with_the_same_name_share_nothing(app: TestApp) {
         "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
     ] {
         let (code, _) = app
-            .error_as(Some(&partner), mutation, json!({ "id": admins }))
+            .error(Some(&partner), mutation, json!({ "id": admins }))
             .await;
         assert_eq!(code, "NOT_FOUND", "{mutation}");
     }
     let get = "query($id: ID!) { webhookEndpoint(id: $id) { status } }";
     assert_eq!(
-        app.data_as(&admin, get, json!({ "id": admins })).await["webhookEndpoint"]["status"],
+        app.data(Some(&admin), get, json!({ "id": admins })).await["webhookEndpoint"]["status"],
         "ACTIVE",
         "the admin's endpoint is untouched"
     );

@@ -69,6 +69,7 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
     // The public data has the new cohort, and the coordinators see who received it.
     let data = app
         .data(
+            None,
             r#"{ cohort(year: 2026) { cities { name country { name region { slug } } } }
                  country(code: "ISL") { name cityCount } network { cityCount countryCount } }"#,
             json!({}),
@@ -84,7 +85,7 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
         json!({ "cityCount": 57, "countryCount": 28 })
     );
     let report = app
-        .data_as(&admin, "{ cohort(year: 2026) { deliveryReport { partners partnersReached deliveries succeeded } } }", json!({}))
+        .data(Some(&admin), "{ cohort(year: 2026) { deliveryReport { partners partnersReached deliveries succeeded } } }", json!({}))
         .await;
     assert_eq!(
         report["cohort"]["deliveryReport"],
@@ -93,8 +94,8 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
 
     // A partner that was down catches up by pulling the same payloads.
     let events = app
-        .data_as(
-            &partner,
+        .data(
+            Some(&partner),
             "{ events(first: 10) { edges { cursor node { id type payload } } } }",
             json!({}),
         )
@@ -108,8 +109,8 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
         .unwrap();
     assert_eq!(edges[0]["node"]["payload"], delivered);
     let after = app
-        .data_as(
-            &partner,
+        .data(
+            Some(&partner),
             "query($c: String) { events(after: $c) { edges { node { type } } } }",
             json!({ "c": edges[0]["cursor"] }),
         )
@@ -120,8 +121,8 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
 /// How many events there are (at most 100).
 async fn events(app: &TestApp, admin: &str) -> usize {
     let events = app
-        .data_as(
-            admin,
+        .data(
+            Some(admin),
             "{ events(first: 100) { edges { node { type } } } }",
             json!({}),
         )
@@ -143,7 +144,7 @@ async fn the_same_admission_twice_admits_once(app: TestApp) {
     let mut changed = cohort_2026();
     changed["networkCityCount"] = json!(500);
     let (code, message) = app
-        .error_as(Some(&admin), ADMIT, json!({ "input": changed }))
+        .error(Some(&admin), ADMIT, json!({ "input": changed }))
         .await;
     assert_eq!(code, "CONFLICT");
     assert_eq!(
@@ -158,6 +159,7 @@ async fn an_invalid_admission_lists_every_problem_and_writes_nothing(app: TestAp
     subscribe(&app, &partner, &receiver.url, json!({})).await;
     let before = app
         .data(
+            None,
             "{ network { cityCount countryCount } countries(first: 100) { totalCount } }",
             json!({}),
         )
@@ -209,17 +211,23 @@ async fn an_invalid_admission_lists_every_problem_and_writes_nothing(app: TestAp
 
     let after = app
         .data(
+            None,
             "{ network { cityCount countryCount } countries(first: 100) { totalCount } }",
             json!({}),
         )
         .await;
     assert_eq!(before, after, "nothing was written");
     assert_eq!(
-        app.data("{ cohort(year: 2026) { year } }", json!({})).await["cohort"],
+        app.data(None, "{ cohort(year: 2026) { year } }", json!({}))
+            .await["cohort"],
         Value::Null
     );
     let events = app
-        .data_as(&admin, "{ events { edges { node { id } } } }", json!({}))
+        .data(
+            Some(&admin),
+            "{ events { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(events["events"]["edges"], json!([]));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -239,6 +247,7 @@ async fn an_intake_known_by_its_figures_gets_its_member_list(app: TestApp) {
     // Another San Justo is a member already (Argentina): the new one's slug says where it is.
     let data = app
         .data(
+            None,
             "{ cohort(year: 2022) { cities { slug name country { iso2 } } } }",
             json!({}),
         )
@@ -262,22 +271,22 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
     let withdraw = r#"mutation($on: Date!) { withdrawCity(slug: "cahul", withdrawnOn: $on) { name isMember withdrawnOn } }"#;
 
     let data = app
-        .data_as(&admin, withdraw, json!({ "on": "2026-01-31" }))
+        .data(Some(&admin), withdraw, json!({ "on": "2026-01-31" }))
         .await;
     assert_eq!(
         data["withdrawCity"],
         json!({ "name": "Cahul", "isMember": false, "withdrawnOn": "2026-01-31" })
     );
     let again = app
-        .data_as(&admin, withdraw, json!({ "on": "2026-01-31" }))
+        .data(Some(&admin), withdraw, json!({ "on": "2026-01-31" }))
         .await;
     assert_eq!(again, data);
     let (code, _) = app
-        .error_as(Some(&admin), withdraw, json!({ "on": "2026-02-01" }))
+        .error(Some(&admin), withdraw, json!({ "on": "2026-02-01" }))
         .await;
     assert_eq!(code, "CONFLICT");
     let (code, _) = app
-        .error_as(
+        .error(
             Some(&admin),
             r#"mutation { withdrawCity(slug: "gotham", withdrawnOn: "2026-01-01") { name } }"#,
             json!({}),
@@ -291,6 +300,7 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
 
     let lists = app
         .data(
+            None,
             r#"{ current: cities(country: "MD") { totalCount }
                  former: cities(membership: FORMER) { edges { node { name } } }
                  all: cities(country: "MD", membership: ALL) { totalCount }
@@ -317,7 +327,7 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
     let europe = r#"{ region(slug: "europe-and-north-america") { cityCount COUNTRIES } }"#;
     for countries in ["", "countries { name }", "countries { cities { name } }"] {
         let data = app
-            .data(&europe.replace("COUNTRIES", countries), json!({}))
+            .data(None, &europe.replace("COUNTRIES", countries), json!({}))
             .await;
         assert_eq!(data["region"]["cityCount"], 21, "{countries}");
     }
@@ -338,7 +348,7 @@ const ADMIT_WITH_FIGURES: &str = r#"mutation($input: CohortAdmissionInput!) {
 }"#;
 
 async fn admit_with_figures(app: &TestApp, admin: &str, input: Value) -> Value {
-    app.data_as(admin, ADMIT_WITH_FIGURES, json!({ "input": input }))
+    app.data(Some(admin), ADMIT_WITH_FIGURES, json!({ "input": input }))
         .await["admitCohort"]
         .clone()
 }
@@ -370,6 +380,7 @@ async fn an_intake_published_without_its_members_keeps_its_figures(app: TestApp)
     );
     let data = app
         .data(
+            None,
             "{ cohort(year: 2019) { newCityCount newCountryCount } }",
             json!({}),
         )
@@ -394,7 +405,7 @@ async fn an_intake_published_without_its_members_keeps_its_figures(app: TestApp)
     let mut replacing = part_of_2019();
     replacing["replacePublishedFigures"] = json!(true);
     let (code, _) = app
-        .error_as(Some(&admin), ADMIT, json!({ "input": replacing }))
+        .error(Some(&admin), ADMIT, json!({ "input": replacing }))
         .await;
     assert_eq!(code, "CONFLICT");
 }
@@ -457,6 +468,7 @@ async fn identical_admissions_sent_at_once_admit_once(app: TestApp) {
     assert_eq!(deliveries(&app, &partner, &endpoint).await.len(), 3);
     let data = app
         .data(
+            None,
             "{ cohort(year: 2026) { cityCount } network { cityCount } }",
             json!({}),
         )
@@ -477,6 +489,7 @@ async fn refused(app: &TestApp, admin: &str, input: Value) -> Vec<(Value, String
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body:#}");
     let data = app
         .data(
+            None,
             "query($y: Int!) { cohort(year: $y) { cityCount } }",
             json!({ "y": year }),
         )
@@ -526,7 +539,7 @@ async fn clashing_slugs_and_country_names_are_refused_up_front(app: TestApp) {
         { "iso2": "GL", "iso3": "GRL", "name": "ICELAND", "region": "europe-and-north-america" }
     ]);
     let moldova = app
-        .data(r#"{ country(code: "MD") { name } }"#, json!({}))
+        .data(None, r#"{ country(code: "MD") { name } }"#, json!({}))
         .await;
     let moldova = moldova["country"]["name"].as_str().unwrap().to_owned();
     input["newCountries"][1]["name"] = json!(moldova);
@@ -583,10 +596,12 @@ async fn a_name_without_letters_or_digits_is_refused(app: TestApp) {
     .insert(&app.db)
     .await
     .unwrap();
-    let data = app.data(r#"{ city(slug: "") { name } }"#, json!({})).await;
+    let data = app
+        .data(None, r#"{ city(slug: "") { name } }"#, json!({}))
+        .await;
     assert_eq!(data["city"], Value::Null);
     let (code, _) = app
-        .error_as(
+        .error(
             Some(&admin),
             r#"mutation { withdrawCity(slug: "", withdrawnOn: "2026-01-01") { name } }"#,
             json!({}),

@@ -73,7 +73,7 @@ async fn failures_then_success_are_all_recorded(app: TestApp) {
     );
     assert_eq!(delivery["event"]["id"], ids[0].as_str());
     let failed = app
-        .data_as(&partner, "query($e: ID) { deliveries(endpointId: $e, failedOnly: true) { edges { node { id } } } }", json!({ "e": endpoint }))
+        .data(Some(&partner), "query($e: ID) { deliveries(endpointId: $e, failedOnly: true) { edges { node { id } } } }", json!({ "e": endpoint }))
         .await;
     assert_eq!(
         failed["deliveries"]["edges"],
@@ -88,13 +88,15 @@ async fn gone_disables_the_endpoint(app: TestApp) {
     let (endpoint, _) = subscribe(&app, &partner, &receiver.url, json!({})).await;
     let withdraw =
         r#"mutation { withdrawCity(slug: "cahul", withdrawnOn: "2026-01-31") { name } }"#;
-    app.data_as(&admin, withdraw, json!({})).await;
+    app.data(Some(&admin), withdraw, json!({})).await;
 
     let settled = settled(&app, &partner, &endpoint, 1).await;
     assert_eq!(settled[0]["status"], "FAILED");
     assert_eq!(settled[0]["attemptCount"], 1);
     let get = "query($id: ID!) { webhookEndpoint(id: $id) { status disabledReason } }";
-    let data = app.data_as(&partner, get, json!({ "id": endpoint })).await;
+    let data = app
+        .data(Some(&partner), get, json!({ "id": endpoint }))
+        .await;
     assert_eq!(
         data["webhookEndpoint"],
         json!({ "status": "DISABLED", "disabledReason": "the endpoint answered 410 Gone" })
@@ -108,7 +110,7 @@ async fn gone_disables_the_endpoint(app: TestApp) {
     );
     let resume = "mutation($id: ID!) { resumeWebhookEndpoint(id: $id) { status disabledReason } }";
     let data = app
-        .data_as(&partner, resume, json!({ "id": endpoint }))
+        .data(Some(&partner), resume, json!({ "id": endpoint }))
         .await;
     assert_eq!(
         data["resumeWebhookEndpoint"],
@@ -226,7 +228,7 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
         "not a url".into(),
     ] {
         let (code, message) = app
-            .error_as(
+            .error(
                 Some(&partner),
                 CREATE_ENDPOINT,
                 json!({ "input": { "url": url } }),
@@ -241,7 +243,7 @@ async fn the_address_guard_refuses_non_public_targets(backend: Backend) {
         }
     }
     let none = app
-        .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
+        .data(Some(&partner), "{ webhookEndpoints { id } }", json!({}))
         .await;
     assert_eq!(none["webhookEndpoints"], json!([]), "nothing was saved");
 
@@ -302,8 +304,8 @@ async fn proxy_variables_do_not_carry_deliveries(backend: Backend) {
     let proxy = Receiver::start(vec![Reply::ok()]);
     let endpoint = Receiver::start(vec![Reply::ok()]);
     let (id, _) = subscribe(&app, &partner, &endpoint.url, json!({})).await;
-    app.data_as(
-        &partner,
+    app.data(
+        Some(&partner),
         "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
         json!({ "id": id }),
     )
@@ -320,7 +322,7 @@ async fn proxy_variables_do_not_carry_deliveries(backend: Backend) {
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(crate::helpers::server_log());
     for variable in [
         "HTTP_PROXY",
         "http_proxy",
@@ -354,8 +356,8 @@ async fn the_webhook_proxy_carries_deliveries(backend: Backend) {
     .await;
     let partner = app.token(Role::Partner, "Partner").await;
     let (id, _) = subscribe(&app, &partner, "http://partner.example/hooks", json!({})).await;
-    app.data_as(
-        &partner,
+    app.data(
+        Some(&partner),
         "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
         json!({ "id": id }),
     )
@@ -391,13 +393,14 @@ async fn an_account_has_at_most_its_share_of_endpoints(backend: Backend) {
         assert!(message.contains("at most 2 webhook endpoints"), "{message}");
     }
     let mine = app
-        .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
+        .data(Some(&partner), "{ webhookEndpoints { id } }", json!({}))
         .await;
     assert_eq!(mine["webhookEndpoints"].as_array().unwrap().len(), 2);
     subscribe(&app, &other, "http://127.0.0.1:9/other", json!({})).await;
 
     let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
-    app.data_as(&partner, delete, json!({ "id": first })).await;
+    app.data(Some(&partner), delete, json!({ "id": first }))
+        .await;
     subscribe(&app, &partner, "http://127.0.0.1:9/3", json!({})).await;
 }
 
@@ -413,7 +416,7 @@ async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
     .await;
     let pause = "mutation($id: ID!) { pauseWebhookEndpoint(id: $id) { status } }";
     assert_eq!(
-        app.data_as(&partner, pause, json!({ "id": endpoint }))
+        app.data(Some(&partner), pause, json!({ "id": endpoint }))
             .await["pauseWebhookEndpoint"]["status"],
         "PAUSED"
     );
@@ -425,7 +428,7 @@ async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
         "PENDING"
     );
     let resume = "mutation($id: ID!) { resumeWebhookEndpoint(id: $id) { status } }";
-    app.data_as(&partner, resume, json!({ "id": endpoint }))
+    app.data(Some(&partner), resume, json!({ "id": endpoint }))
         .await;
     assert_eq!(
         receiver.wait_for(1, true).await[0].json()["type"],
@@ -439,7 +442,7 @@ async fn a_rotated_secret_signs_beside_the_new_one(app: TestApp) {
     let (endpoint, old) = subscribe(&app, &partner, &receiver.url, json!({})).await;
     let rotate = "mutation($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }";
     let rotated = app
-        .data_as(&partner, rotate, json!({ "id": endpoint }))
+        .data(Some(&partner), rotate, json!({ "id": endpoint }))
         .await;
     let new = rotated["rotateWebhookEndpointSecret"]["secret"]
         .as_str()
@@ -451,8 +454,10 @@ async fn a_rotated_secret_signs_beside_the_new_one(app: TestApp) {
     );
 
     let test = "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id type payload } }";
-    let event =
-        app.data_as(&partner, test, json!({ "id": endpoint })).await["sendTestEvent"].clone();
+    let event = app
+        .data(Some(&partner), test, json!({ "id": endpoint }))
+        .await["sendTestEvent"]
+        .clone();
     assert_eq!(event["type"], "webhook.test");
     let request = &receiver.wait_for(1, true).await[0];
     assert_eq!(
@@ -488,7 +493,11 @@ async fn deliveries_can_be_sent_again(backend: Backend) {
     let again =
         "mutation($id: ID!, $since: DateTime!) { redeliverFailed(endpointId: $id, since: $since) }";
     let count = app
-        .data_as(&partner, again, json!({ "id": endpoint, "since": started }))
+        .data(
+            Some(&partner),
+            again,
+            json!({ "id": endpoint, "since": started }),
+        )
         .await;
     assert_eq!(count["redeliverFailed"], 1);
     let succeeded = settled(&app, &partner, &endpoint, 1).await;
@@ -497,7 +506,7 @@ async fn deliveries_can_be_sent_again(backend: Backend) {
 
     let one = "mutation($id: ID!) { redeliver(deliveryId: $id) { status } }";
     let redelivered = app
-        .data_as(&partner, one, json!({ "id": succeeded[0]["id"] }))
+        .data(Some(&partner), one, json!({ "id": succeeded[0]["id"] }))
         .await;
     assert_eq!(redelivered["redeliver"]["status"], "PENDING");
     let requests = receiver.wait_for(3, true).await;
@@ -507,7 +516,7 @@ async fn deliveries_can_be_sent_again(backend: Backend) {
     );
     let other = app.token(Role::Partner, "Other").await;
     assert_eq!(
-        app.error_as(Some(&other), one, json!({ "id": succeeded[0]["id"] }))
+        app.error(Some(&other), one, json!({ "id": succeeded[0]["id"] }))
             .await
             .0,
         "NOT_FOUND"
@@ -532,8 +541,10 @@ async fn an_endpoint_failing_too_long_is_disabled(backend: Backend) {
     admit(&app, &admin, cohort_2026()).await;
     let get = "query($id: ID!) { webhookEndpoint(id: $id) { status disabledReason failingSince } }";
     let disabled = loop {
-        let data =
-            app.data_as(&partner, get, json!({ "id": endpoint })).await["webhookEndpoint"].clone();
+        let data = app
+            .data(Some(&partner), get, json!({ "id": endpoint }))
+            .await["webhookEndpoint"]
+            .clone();
         if data["status"] == "DISABLED" {
             break data;
         }
@@ -562,7 +573,9 @@ async fn endpoints_are_validated_updated_and_deleted(app: TestApp) {
     .await;
     let get =
         "query($id: ID!) { webhookEndpoint(id: $id) { url eventTypes regions countries status } }";
-    let data = app.data_as(&partner, get, json!({ "id": endpoint })).await;
+    let data = app
+        .data(Some(&partner), get, json!({ "id": endpoint }))
+        .await;
     assert_eq!(
         data["webhookEndpoint"],
         json!({ "url": "http://127.0.0.1:9/hooks", "eventTypes": ["city.admitted", "cohort.admitted"],
@@ -587,7 +600,7 @@ async fn endpoints_are_validated_updated_and_deleted(app: TestApp) {
         ),
     ] {
         let (code, message) = app
-            .error_as(Some(&partner), CREATE_ENDPOINT, json!({ "input": input }))
+            .error(Some(&partner), CREATE_ENDPOINT, json!({ "input": input }))
             .await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(message.contains(fragment), "{message}");
@@ -595,7 +608,11 @@ async fn endpoints_are_validated_updated_and_deleted(app: TestApp) {
     let update = "mutation($id: ID!, $c: WebhookEndpointChanges!) { updateWebhookEndpoint(id: $id, changes: $c) { url description regions } }";
     let changes = json!({ "url": "http://127.0.0.1:9/v2", "description": "v2", "regions": [] });
     let updated = app
-        .data_as(&partner, update, json!({ "id": endpoint, "c": changes }))
+        .data(
+            Some(&partner),
+            update,
+            json!({ "id": endpoint, "c": changes }),
+        )
         .await;
     assert_eq!(
         updated["updateWebhookEndpoint"],
@@ -603,12 +620,13 @@ async fn endpoints_are_validated_updated_and_deleted(app: TestApp) {
     );
     let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
     assert_eq!(
-        app.data_as(&partner, delete, json!({ "id": endpoint }))
+        app.data(Some(&partner), delete, json!({ "id": endpoint }))
             .await["deleteWebhookEndpoint"],
         endpoint.as_str()
     );
     assert_eq!(
-        app.data_as(&partner, get, json!({ "id": endpoint })).await["webhookEndpoint"],
+        app.data(Some(&partner), get, json!({ "id": endpoint }))
+            .await["webhookEndpoint"],
         Value::Null
     );
 }
@@ -723,13 +741,13 @@ async fn the_standard_webhooks_library_verifies_deliveries(app: TestApp) {
     // After a rotation, the old secret and the new one both verify.
     let rotate = "mutation($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }";
     let new = app
-        .data_as(&partner, rotate, json!({ "id": endpoint }))
+        .data(Some(&partner), rotate, json!({ "id": endpoint }))
         .await["rotateWebhookEndpointSecret"]["secret"]
         .as_str()
         .unwrap()
         .to_owned();
-    app.data_as(
-        &partner,
+    app.data(
+        Some(&partner),
         "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
         json!({ "id": endpoint }),
     )
