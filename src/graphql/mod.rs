@@ -1,6 +1,6 @@
 //! The GraphQL schema: one module per type, DataLoaders against N+1, and error codes.
 
-mod access;
+pub mod access;
 pub mod budget;
 mod city;
 mod cohort;
@@ -27,7 +27,6 @@ use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
 
-use crate::access::Principal;
 use crate::after_commit::AfterCommit;
 use crate::data_version::DataVersions;
 use crate::pagination::{Cursors, List, PageRequest, Window};
@@ -146,11 +145,11 @@ pub fn sdl() -> String {
 pub fn request_data(
     request: async_graphql::Request,
     db: &DatabaseConnection,
-    principal: Principal,
+    caller: access::Caller,
     budget: Arc<budget::ResponseBudget>,
 ) -> async_graphql::Request {
     request
-        .data(principal)
+        .data(caller)
         .data(loaders::per_request(db.clone()))
         .data(budget)
 }

@@ -1,24 +1,15 @@
-//! The response cache: the bytes of answers to anonymous, public read queries, keyed by the
+//! The response cache: the bytes of answers to read queries that did not depend on who
+//! asked (no resolver read the caller: see [`crate::graphql::access`]), keyed by the
 //! normalised document, the variables, the operation name and the media type, and valid
-//! only at the data version they were made at (see [`crate::data_version`]). An admission
-//! or withdrawal raises that version in its own transaction, so a change is never hidden
-//! behind a cached answer, whichever process sharing the database made it.
+//! only at the data version they were made at (see [`crate::data_version`]). Anonymous
+//! requests are answered from it. An admission or withdrawal raises that version in its
+//! own transaction, so a change is never hidden behind a cached answer, whichever process
+//! sharing the database made it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::web::Bytes;
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use indexmap::IndexMap;
-
-/// Fields that answer only to a token: a query selecting one is never cached.
-const TOKEN_ONLY_FIELDS: [&str; 6] = [
-    "webhookEndpoints",
-    "webhookEndpoint",
-    "deliveries",
-    "delivery",
-    "events",
-    "deliveryReport",
-];
 
 /// A cached answer: the body and its entity tag, at the data version it was made at, and
 /// the operation's name for the log line and the metrics.
@@ -113,32 +104,6 @@ pub fn key(
     )
 }
 
-/// Whether the operation a request runs may be cached: a query (not a mutation) that
-/// selects no token-only field, anywhere, fragments included.
-pub fn cacheable(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    crate::graphql::operation(document, operation_name)
-        .is_ok_and(|(_, operation)| operation.node.ty == OperationType::Query)
-        && document
-            .operations
-            .iter()
-            .all(|(_, operation)| public(&operation.node.selection_set.node))
-        && document
-            .fragments
-            .values()
-            .all(|fragment| public(&fragment.node.selection_set.node))
-}
-
-fn public(set: &SelectionSet) -> bool {
-    set.items.iter().all(|selection| match &selection.node {
-        Selection::Field(field) => {
-            !TOKEN_ONLY_FIELDS.contains(&field.node.name.node.as_str())
-                && public(&field.node.selection_set.node)
-        }
-        Selection::FragmentSpread(_) => true,
-        Selection::InlineFragment(fragment) => public(&fragment.node.selection_set.node),
-    })
-}
-
 /// Punctuators that need no space around them.
 fn is_punctuator(c: char) -> bool {
     matches!(
@@ -229,10 +194,6 @@ fn copy_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut S
 mod tests {
     use super::*;
 
-    fn parse(query: &str) -> ExecutableDocument {
-        async_graphql::parser::parse_query(query).unwrap()
-    }
-
     #[test]
     fn layout_comments_and_commas_do_not_change_the_key() {
         assert_eq!(
@@ -259,29 +220,6 @@ mod tests {
             normalise(r#"{ city(slug: "a b") { name } }"#),
             normalise(r#"{ city(slug: "a  b") { name } }"#)
         );
-    }
-
-    #[test]
-    fn only_public_queries_are_cacheable() {
-        assert!(cacheable(&parse("{ regions { name } }"), None));
-        assert!(!cacheable(&parse("mutation { x }"), None));
-        assert!(!cacheable(&parse("{ webhookEndpoints { id } }"), None));
-        assert!(!cacheable(
-            &parse("{ cohort(year: 2020) { ... on Cohort { deliveryReport { partners } } } }"),
-            None
-        ));
-        assert!(!cacheable(
-            &parse("query A { regions { name } } fragment F on Query { events { totalCount } }"),
-            Some("A")
-        ));
-        assert!(cacheable(
-            &parse("query A { regions { name } } query B { cohorts { year } }"),
-            Some("B")
-        ));
-        assert!(!cacheable(
-            &parse("query A { regions { name } } mutation B { x }"),
-            Some("B")
-        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::on_both_backends;
 async fn cohorts_carry_their_published_figures(app: TestApp) {
     let data = app
         .data(
+            None,
             "{ cohorts { year announcedOn newCityCount newCountryCount networkCityCount networkCountryCount cityCount } }",
             json!({}),
         )
@@ -32,6 +33,7 @@ async fn cohorts_carry_their_published_figures(app: TestApp) {
 async fn a_cohort_lists_its_cities(app: TestApp) {
     let data = app
         .data(
+            None,
             r#"{ cohort(year: 2020) { id cities { name country { iso2 } } } none: cohort(year: 1999) { year } }"#,
             json!({}),
         )

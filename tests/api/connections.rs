@@ -40,7 +40,7 @@ async fn reads_whose_connections_postgresql_terminates_run_again() {
         s.http.data_version_notifications = false;
     })
     .await;
-    app.data("{ regions { name } }", json!({})).await;
+    app.data(None, "{ regions { name } }", json!({})).await;
 
     // The regions locked: reads of them wait, each on a connection of the server's.
     let admin = Database::connect(&app.database_url).await.unwrap();
@@ -106,6 +106,6 @@ async fn reads_whose_connections_postgresql_terminates_run_again() {
         "{ cohorts { year } }",
         r#"{ city(slug: "chisinau") { name country { name } } }"#,
     ] {
-        app.data(query, json!({})).await;
+        app.data(None, query, json!({})).await;
     }
 }

@@ -44,12 +44,13 @@ async fn every_error_carries_a_code(app: TestApp) {
         (r#"{ country(code: "M0") { name } }"#, "BAD_USER_INPUT"),
     ];
     for (query, expected) in cases {
-        let (code, message) = app.error(query, json!({})).await;
+        let (code, message) = app.error(None, query, json!({})).await;
         assert_eq!(code, expected, "{query}: {message}");
         assert!(!message.is_empty());
     }
     let (_, message) = app
         .error(
+            None,
             r#"{ cities(region: "atlantis") { totalCount } }"#,
             json!({}),
         )
@@ -57,6 +58,7 @@ async fn every_error_carries_a_code(app: TestApp) {
     assert_eq!(message, "there is no region with slug `atlantis`");
     let (_, message) = app
         .error(
+            None,
             r#"{ cities(country: "Moldova") { totalCount } }"#,
             json!({}),
         )

@@ -83,7 +83,7 @@ async fn the_graphiql_examples_are_the_readmes_and_run(app: TestApp) {
             example.title
         );
         let query = format!("query {} {}", example.name, example.query);
-        let data = app.data(&query, json!({})).await;
+        let data = app.data(None, &query, json!({})).await;
         assert!(data.is_object(), "{}", example.title);
     }
 }

@@ -1,5 +1,10 @@
 //! Spawns the real server on port 0 against a fresh database: an SQLite file in a
 //! temporary folder, or a new PostgreSQL database dropped when the test ends.
+//!
+//! The servers are silent. To see their logs, set `TEST_LOG` (filtered by `RUST_LOG`,
+//! `info` by default): `TEST_LOG=1 cargo test --test api some_test`. The log of a server
+//! spawned in the test's process goes to the test's output (shown when it fails, or with
+//! `-- --nocapture`); a `gnlc` process a test starts writes its log to the terminal.
 
 use gnlc::access::Role;
 use gnlc::config::Settings;
@@ -151,6 +156,37 @@ pub fn missing_postgres_database() -> OwnDatabase {
     }
 }
 
+/// Whether the servers' logs are wanted (`TEST_LOG` is set).
+fn test_log() -> bool {
+    std::env::var_os("TEST_LOG").is_some()
+}
+
+/// With `TEST_LOG`, sends the logs of the servers spawned in this process to the output
+/// of the test that spawned them, once.
+fn log_to_test_output() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if test_log() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// Where a `gnlc` process a test starts writes its log: the terminal with `TEST_LOG`,
+/// nowhere otherwise.
+pub fn server_log() -> std::process::Stdio {
+    if test_log() {
+        std::process::Stdio::inherit()
+    } else {
+        std::process::Stdio::null()
+    }
+}
+
 /// Notifier settings for tests: loopback receivers allowed, fast retries and polls.
 pub fn test_settings(url: String) -> Settings {
     let mut settings = Settings::for_tests(url);
@@ -183,6 +219,7 @@ async fn spawn_on(
     database: TestDatabase,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    log_to_test_output();
     let mut settings = test_settings(url.clone());
     configure(&mut settings);
     let app = Application::build(&settings)
@@ -208,15 +245,9 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    /// POSTs a GraphQL request and returns the whole JSON response (in
-    /// `application/graphql-response+json`: 200, or 400 for a request that cannot run).
-    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let (status, body) = self.graphql_as(None, query, variables).await;
-        assert!(status == 200 || status == 400, "status {status}: {body}");
-        body
-    }
-
-    /// POSTs a GraphQL request with a bearer token; returns the status and the JSON body.
+    /// POSTs a GraphQL request, with a bearer token or anonymously; returns the status and
+    /// the JSON body (in `application/graphql-response+json`: 200, or 400 for a request
+    /// that cannot run).
     pub async fn graphql_as(
         &self,
         token: Option<&str>,
@@ -239,9 +270,9 @@ impl TestApp {
         (status, response.json().await.expect("a JSON response"))
     }
 
-    /// Runs a query with a token; it must succeed. Returns its `data`.
-    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        let (status, body) = self.graphql_as(Some(token), query, variables).await;
+    /// Runs a query, with a token or anonymously; it must succeed. Returns its `data`.
+    pub async fn data(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql_as(token, query, variables).await;
         assert!(
             status.is_success() && body.get("errors").is_none(),
             "status {status}: {body:#}"
@@ -249,14 +280,16 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// Runs a query with a token; it must fail. Returns the first error's code and message.
-    pub async fn error_as(
+    /// Runs a query, with a token or anonymously; it must fail. Returns the first error's
+    /// code and message.
+    pub async fn error(
         &self,
         token: Option<&str>,
         query: &str,
         variables: Value,
     ) -> (String, String) {
-        let (_, body) = self.graphql_as(token, query, variables).await;
+        let (status, body) = self.graphql_as(token, query, variables).await;
+        assert!(status == 200 || status == 400, "status {status}: {body}");
         let error = &body["errors"][0];
         assert!(error.is_object(), "expected an error, got {body:#}");
         (
@@ -276,34 +309,10 @@ impl TestApp {
             .token
     }
 
-    /// Runs a query that must succeed and returns its `data`.
-    pub async fn data(&self, query: &str, variables: Value) -> Value {
-        let response = self.graphql(query, variables).await;
-        assert!(
-            response.get("errors").is_none(),
-            "unexpected errors: {response:#}"
-        );
-        response["data"].clone()
-    }
-
-    /// Runs a query that must fail, and returns its first error's code and message.
-    pub async fn error(&self, query: &str, variables: Value) -> (String, String) {
-        let response = self.graphql(query, variables).await;
-        let error = &response["errors"][0];
-        assert!(error.is_object(), "expected an error, got {response:#}");
-        (
-            error["extensions"]["code"]
-                .as_str()
-                .unwrap_or("<no code>")
-                .to_owned(),
-            error["message"].as_str().unwrap_or_default().to_owned(),
-        )
-    }
-
     /// How many SQL statements a query runs.
     pub async fn statements_for(&self, query: &str) -> u64 {
         let before = self.statements.get();
-        self.data(query, json!({})).await;
+        self.data(None, query, json!({})).await;
         self.statements.get() - before
     }
 }

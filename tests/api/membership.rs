@@ -45,7 +45,7 @@ fn cities_of(data: &Value) -> Vec<(String, String)> {
 }
 
 async fn the_full_nested_query_returns_the_2020_intake(app: TestApp) {
-    let data = app.data(FULL_NESTED_QUERY, json!({})).await;
+    let data = app.data(None, FULL_NESTED_QUERY, json!({})).await;
     let regions = data["regions"].as_array().unwrap();
     let names: Vec<&str> = regions
         .iter()
@@ -150,6 +150,7 @@ async fn nested_queries_cost_one_statement_per_level(backend: Backend) {
 async fn single_objects_are_found_by_their_ids_or_null(app: TestApp) {
     let data = app
         .data(
+            None,
             r#"{
               europe: region(slug: "europe-and-north-america") { name countryCount }
               nowhere: region(slug: "atlantis") { name }
@@ -194,19 +195,19 @@ async fn cities_filter_by_region_country_cohort_and_search(app: TestApp) {
             .map(|e| e["node"]["name"].as_str().unwrap().into())
             .collect()
     };
-    let africa = app.data(query, json!({ "region": "africa" })).await;
+    let africa = app.data(None, query, json!({ "region": "africa" })).await;
     assert_eq!(names(&africa), ["Fatick", "Guédiawaye"]);
     assert_eq!(africa["cities"]["totalCount"], 2);
 
-    let korea = app.data(query, json!({ "country": "KOR" })).await;
+    let korea = app.data(None, query, json!({ "country": "KOR" })).await;
     assert_eq!(
         names(&korea),
         ["Busan Metropolitan City", "Gongju", "Songpa-Gu"]
     );
 
-    let cohort = app.data(query, json!({ "year": 2020 })).await;
+    let cohort = app.data(None, query, json!({ "year": 2020 })).await;
     assert_eq!(cohort["cities"]["totalCount"], 55);
-    let before_lists = app.data(query, json!({ "year": 2019 })).await;
+    let before_lists = app.data(None, query, json!({ "year": 2019 })).await;
     assert_eq!(before_lists["cities"]["totalCount"], 0);
 
     for (search, expected) in [
@@ -228,12 +229,13 @@ async fn cities_filter_by_region_country_cohort_and_search(app: TestApp) {
         ),
         ("zzz", vec![]),
     ] {
-        let found = app.data(query, json!({ "search": search })).await;
+        let found = app.data(None, query, json!({ "search": search })).await;
         assert_eq!(names(&found), expected, "search {search:?}");
     }
 
     let combined = app
         .data(
+            None,
             query,
             json!({ "region": "latin-america-and-the-caribbean", "search": "a", "country": "AR" }),
         )
@@ -244,6 +246,7 @@ async fn cities_filter_by_region_country_cohort_and_search(app: TestApp) {
 async fn countries_are_a_connection_filtered_by_region(app: TestApp) {
     let data = app
         .data(
+            None,
             r#"{ countries(region: "arab-states") { totalCount edges { node { name } } pageInfo { hasNextPage } } }"#,
             json!({}),
         )
@@ -261,6 +264,7 @@ async fn countries_are_a_connection_filtered_by_region(app: TestApp) {
     assert_eq!(data["countries"]["totalCount"], 5);
     let all = app
         .data(
+            None,
             "{ countries(first: 100) { totalCount edges { cursor } } }",
             json!({}),
         )
@@ -272,6 +276,7 @@ async fn countries_are_a_connection_filtered_by_region(app: TestApp) {
 async fn the_network_summary_sets_data_beside_published_totals(app: TestApp) {
     let data = app
         .data(
+            None,
             "{ network { regionCount countryCount cityCount cohortCount latestCohort { year } \
                publishedCityCount publishedCountryCount publishedTotalsCohort { year } } }",
             json!({}),
@@ -289,14 +294,15 @@ async fn the_network_summary_sets_data_beside_published_totals(app: TestApp) {
 }
 
 async fn migrating_again_changes_nothing(app: TestApp) {
-    let before = app.data(FULL_NESTED_QUERY, json!({})).await;
+    let before = app.data(None, FULL_NESTED_QUERY, json!({})).await;
     gnlc::database::migrate(&app.db)
         .await
         .expect("migrations re-run");
-    let after = app.data(FULL_NESTED_QUERY, json!({})).await;
+    let after = app.data(None, FULL_NESTED_QUERY, json!({})).await;
     assert_eq!(before, after);
     let counts = app
         .data(
+            None,
             "{ network { cityCount countryCount cohortCount } }",
             json!({}),
         )

@@ -12,6 +12,7 @@ const NEAR: &str = r#"query($lat: Float!, $lon: Float!, $km: Float!, $first: Int
 async fn cities_near_a_point_come_nearest_first(app: TestApp) {
     let data = app
         .data(
+            None,
             NEAR,
             json!({ "lat": 47.00902, "lon": 28.85938, "km": 200.0 }),
         )
@@ -28,7 +29,11 @@ async fn cities_near_a_point_come_nearest_first(app: TestApp) {
 
     // Lisbon: Loures (~12 km), then Batalha (~105 km) and Ourém (~113 km).
     let data = app
-        .data(NEAR, json!({ "lat": 38.7223, "lon": -9.1393, "km": 150.0 }))
+        .data(
+            None,
+            NEAR,
+            json!({ "lat": 38.7223, "lon": -9.1393, "km": 150.0 }),
+        )
         .await;
     let names: Vec<&str> = data["citiesNear"]
         .as_array()
@@ -47,6 +52,7 @@ async fn cities_near_a_point_come_nearest_first(app: TestApp) {
 
     let limited = app
         .data(
+            None,
             NEAR,
             json!({ "lat": 38.7223, "lon": -9.1393, "km": 150.0, "first": 1 }),
         )
@@ -55,13 +61,18 @@ async fn cities_near_a_point_come_nearest_first(app: TestApp) {
 
     // The middle of the Pacific, across the antimeridian: nothing within 1000 km.
     let empty = app
-        .data(NEAR, json!({ "lat": 0.0, "lon": 179.9, "km": 1000.0 }))
+        .data(
+            None,
+            NEAR,
+            json!({ "lat": 0.0, "lon": 179.9, "km": 1000.0 }),
+        )
         .await;
     assert_eq!(empty["citiesNear"], json!([]));
 
     // Half the globe away from the North Pole reaches every city.
     let all = app
         .data(
+            None,
             NEAR,
             json!({ "lat": 90.0, "lon": 0.0, "km": 20015.0, "first": 100 }),
         )
@@ -96,7 +107,7 @@ async fn impossible_points_and_radii_are_refused(app: TestApp) {
             "`first` must be between 0 and 100",
         ),
     ] {
-        let (code, message) = app.error(NEAR, variables.clone()).await;
+        let (code, message) = app.error(None, NEAR, variables.clone()).await;
         assert_eq!(code, "BAD_USER_INPUT", "{variables}");
         assert!(message.starts_with(fragment), "{variables}: {message}");
     }

@@ -47,7 +47,7 @@ pub async fn subscribe(app: &TestApp, token: &str, url: &str, extra: Value) -> (
         .unwrap()
         .extend(extra.as_object().cloned().unwrap_or_default());
     let data = app
-        .data_as(token, CREATE_ENDPOINT, json!({ "input": input }))
+        .data(Some(token), CREATE_ENDPOINT, json!({ "input": input }))
         .await;
     let created = &data["createWebhookEndpoint"];
     (
@@ -70,7 +70,9 @@ pub fn cohort_2026() -> Value {
 }
 
 pub async fn admit(app: &TestApp, admin: &str, input: Value) -> Value {
-    app.data_as(admin, ADMIT, json!({ "input": input })).await["admitCohort"].clone()
+    app.data(Some(admin), ADMIT, json!({ "input": input }))
+        .await["admitCohort"]
+        .clone()
 }
 
 /// Every delivery of an endpoint, oldest first, page after page.
@@ -79,8 +81,8 @@ pub async fn deliveries(app: &TestApp, token: &str, endpoint: &str) -> Vec<Value
     let mut after = Value::Null;
     loop {
         let data = app
-            .data_as(
-                token,
+            .data(
+                Some(token),
                 DELIVERIES,
                 json!({ "endpoint": endpoint, "after": after }),
             )

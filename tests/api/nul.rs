@@ -120,7 +120,8 @@ async fn a_nul_in_a_change_writes_nothing(app: TestApp) {
         "{message}"
     );
     assert_eq!(
-        app.data("{ cohort(year: 2026) { year } }", json!({})).await["cohort"],
+        app.data(None, "{ cohort(year: 2026) { year } }", json!({}))
+            .await["cohort"],
         Value::Null
     );
 
@@ -137,7 +138,7 @@ async fn a_nul_in_a_change_writes_nothing(app: TestApp) {
         "{message}"
     );
     let endpoints = app
-        .data_as(&partner, "{ webhookEndpoints { id } }", json!({}))
+        .data(Some(&partner), "{ webhookEndpoints { id } }", json!({}))
         .await;
     assert_eq!(endpoints["webhookEndpoints"], json!([]), "nothing created");
 

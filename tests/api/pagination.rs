@@ -30,7 +30,9 @@ async fn pages_walk_forwards_and_backwards_over_the_same_order(app: TestApp) {
     let mut after = Value::Null;
     let mut pages = 0;
     loop {
-        let data = app.data(PAGE, json!({ "first": 20, "after": after })).await;
+        let data = app
+            .data(None, PAGE, json!({ "first": 20, "after": after }))
+            .await;
         let page = &data["cities"];
         assert_eq!(page["totalCount"], 55);
         assert_eq!(page["pageInfo"]["hasPreviousPage"], json!(pages > 0));
@@ -56,7 +58,7 @@ async fn pages_walk_forwards_and_backwards_over_the_same_order(app: TestApp) {
     let mut before = Value::Null;
     loop {
         let data = app
-            .data(PAGE, json!({ "last": 25, "before": before }))
+            .data(None, PAGE, json!({ "last": 25, "before": before }))
             .await;
         let page = &data["cities"];
         let mut chunk = slugs(page);
@@ -71,7 +73,7 @@ async fn pages_walk_forwards_and_backwards_over_the_same_order(app: TestApp) {
 }
 
 async fn a_cursor_resumes_right_after_its_edge(app: TestApp) {
-    let first = app.data(PAGE, json!({ "first": 3 })).await;
+    let first = app.data(None, PAGE, json!({ "first": 3 })).await;
     let edges = first["cities"]["edges"].as_array().unwrap();
     assert_eq!(
         slugs(&first["cities"]),
@@ -82,19 +84,27 @@ async fn a_cursor_resumes_right_after_its_edge(app: TestApp) {
         edges[0]["cursor"]
     );
     let next = app
-        .data(PAGE, json!({ "first": 2, "after": edges[1]["cursor"] }))
+        .data(
+            None,
+            PAGE,
+            json!({ "first": 2, "after": edges[1]["cursor"] }),
+        )
         .await;
     assert_eq!(slugs(&next["cities"]), ["al-shahaniya", "algiers"]);
     let previous = app
-        .data(PAGE, json!({ "last": 5, "before": edges[2]["cursor"] }))
+        .data(
+            None,
+            PAGE,
+            json!({ "last": 5, "before": edges[2]["cursor"] }),
+        )
         .await;
     assert_eq!(slugs(&previous["cities"]), ["adrar", "afyonkarahisar"]);
     assert_eq!(previous["cities"]["pageInfo"]["hasPreviousPage"], false);
     assert_eq!(previous["cities"]["pageInfo"]["hasNextPage"], true);
-    let empty = app.data(PAGE, json!({ "first": 0 })).await;
+    let empty = app.data(None, PAGE, json!({ "first": 0 })).await;
     assert_eq!(empty["cities"]["edges"], json!([]));
     assert_eq!(empty["cities"]["pageInfo"]["hasNextPage"], true);
-    let default = app.data(PAGE, json!({})).await;
+    let default = app.data(None, PAGE, json!({})).await;
     assert_eq!(slugs(&default["cities"]).len(), 20);
 }
 
@@ -125,7 +135,7 @@ async fn bad_page_arguments_are_refused_with_a_code(app: TestApp) {
             "`before` is not a cursor this API gave out",
         ),
     ] {
-        let (code, got) = app.error(PAGE, variables.clone()).await;
+        let (code, got) = app.error(None, PAGE, variables.clone()).await;
         assert_eq!(code, "BAD_USER_INPUT", "{variables}");
         assert_eq!(got, message, "{variables}");
     }
@@ -137,7 +147,7 @@ async fn bad_page_arguments_are_refused_with_a_code(app: TestApp) {
 async fn forged_cursors_are_refused_on_every_connection(app: TestApp) {
     let admin = app.token(Role::Admin, "UIL").await;
     let city_cursor = app
-        .data("{ cities(first: 1) { edges { cursor } } }", json!({}))
+        .data(None, "{ cities(first: 1) { edges { cursor } } }", json!({}))
         .await["cities"]["edges"][0]["cursor"]
         .clone();
     let forged = [
@@ -157,7 +167,7 @@ async fn forged_cursors_are_refused_on_every_connection(app: TestApp) {
                     "query($c: String) {{ {list}({size}: 1, {bound}: $c) {{ edges {{ cursor }} }} }}"
                 );
                 let (code, message) = app
-                    .error_as(Some(&admin), &query, json!({ "c": cursor }))
+                    .error(Some(&admin), &query, json!({ "c": cursor }))
                     .await;
                 assert_eq!(code, "BAD_USER_INPUT", "{list} {bound} {cursor}: {message}");
                 assert_eq!(
@@ -173,12 +183,14 @@ async fn forged_cursors_are_refused_on_every_connection(app: TestApp) {
 /// A cursor keeps working in another gnlc process on the same database (and so after a
 /// restart): the key it is signed with is the database's.
 async fn cursors_work_in_every_process_on_the_database(app: TestApp) {
-    let first = app.data(PAGE, json!({ "first": 2 })).await;
+    let first = app.data(None, PAGE, json!({ "first": 2 })).await;
     let cursor = first["cities"]["pageInfo"]["endCursor"].clone();
     let other = spawn_app_sharing(&app, |_| {}).await;
-    let here = app.data(PAGE, json!({ "first": 2, "after": cursor })).await;
+    let here = app
+        .data(None, PAGE, json!({ "first": 2, "after": cursor }))
+        .await;
     let there = other
-        .data(PAGE, json!({ "first": 2, "after": cursor }))
+        .data(None, PAGE, json!({ "first": 2, "after": cursor }))
         .await;
     assert_eq!(slugs(&here["cities"]), ["al-shahaniya", "algiers"]);
     assert_eq!(here, there);

@@ -27,7 +27,7 @@ fn cached_cost(backend: Backend, notifications: bool) -> u64 {
 
 async fn statements_and_data(app: &TestApp, query: &str) -> (u64, serde_json::Value) {
     let before = app.statements.get();
-    let data = app.data(query, json!({})).await;
+    let data = app.data(None, query, json!({})).await;
     (app.statements.get() - before, data)
 }
 
@@ -50,7 +50,7 @@ async fn a_repeated_query_is_answered_from_memory(backend: Backend) {
         ("chisinau", "Chișinău"),
         ("cahul", "Cahul"),
     ] {
-        let data = app.data(query, json!({ "slug": slug })).await;
+        let data = app.data(None, query, json!({ "slug": slug })).await;
         assert_eq!(data["city"]["name"], name);
     }
 }
@@ -58,31 +58,34 @@ async fn a_repeated_query_is_answered_from_memory(backend: Backend) {
 async fn an_admission_is_seen_by_the_next_query(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
     let admin = app.token(Role::Admin, "coordinators").await;
-    let before = app.data(NETWORK, json!({})).await;
-    assert_eq!(app.data(ICELAND, json!({})).await["country"], json!(null));
+    let before = app.data(None, NETWORK, json!({})).await;
+    assert_eq!(
+        app.data(None, ICELAND, json!({})).await["country"],
+        json!(null)
+    );
     admit(&app, &admin, cohort_2026()).await;
-    let after = app.data(NETWORK, json!({})).await;
+    let after = app.data(None, NETWORK, json!({})).await;
     assert_eq!(
         after["network"]["cityCount"].as_i64(),
         before["network"]["cityCount"].as_i64().map(|n| n + 2)
     );
     assert_eq!(
-        app.data(ICELAND, json!({})).await["country"]["cities"],
+        app.data(None, ICELAND, json!({})).await["country"]["cities"],
         json!([{ "name": "Reykjavík" }])
     );
 
     assert_eq!(
-        app.data(CAHUL, json!({})).await["city"],
+        app.data(None, CAHUL, json!({})).await["city"],
         json!({ "isMember": true, "withdrawnOn": null })
     );
-    app.data_as(
-        &admin,
+    app.data(
+        Some(&admin),
         r#"mutation { withdrawCity(slug: "cahul", withdrawnOn: "2026-01-01") { name } }"#,
         json!({}),
     )
     .await;
     assert_eq!(
-        app.data(CAHUL, json!({})).await["city"],
+        app.data(None, CAHUL, json!({})).await["city"],
         json!({ "isMember": false, "withdrawnOn": "2026-01-01" })
     );
 }
@@ -107,7 +110,7 @@ async fn seen_at_once_through_another_process(backend: Backend, notifications: b
     let admin = first.token(Role::Admin, "coordinators").await;
     for app in [&first, &second] {
         // Cached in both.
-        app.data(ICELAND, json!({})).await;
+        app.data(None, ICELAND, json!({})).await;
         assert_eq!(
             statements_and_data(app, ICELAND).await.0,
             cached_cost(backend, notifications)
@@ -116,20 +119,24 @@ async fn seen_at_once_through_another_process(backend: Backend, notifications: b
     admit(&first, &admin, cohort_2026()).await;
     for app in [&second, &first] {
         assert_eq!(
-            app.data(ICELAND, json!({})).await["country"]["cities"],
+            app.data(None, ICELAND, json!({})).await["country"]["cities"],
             json!([{ "name": "Reykjavík" }])
         );
     }
     second
-        .data_as(
-            &admin,
+        .data(
+            Some(&admin),
             r#"mutation { withdrawCity(slug: "reykjavik", withdrawnOn: "2026-12-01") { name } }"#,
             json!({}),
         )
         .await;
     assert_eq!(
         first
-            .data(r#"{ city(slug: "reykjavik") { isMember } }"#, json!({}))
+            .data(
+                None,
+                r#"{ city(slug: "reykjavik") { isMember } }"#,
+                json!({})
+            )
             .await["city"],
         json!({ "isMember": false })
     );
@@ -138,7 +145,7 @@ async fn seen_at_once_through_another_process(backend: Backend, notifications: b
 async fn concurrent_requests_never_see_a_version_older_than_their_arrival(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
     let admin = app.token(Role::Admin, "coordinators").await;
-    let iceland = || async { app.data(ICELAND, json!({})).await["country"].clone() };
+    let iceland = || async { app.data(None, ICELAND, json!({})).await["country"].clone() };
     // Many at once, sharing data-version reads.
     let before = futures_util::future::join_all((0..16).map(|_| iceland())).await;
     assert!(before.iter().all(|country| country.is_null()));
@@ -153,38 +160,51 @@ async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
     let cached = cached_cost(backend, true);
     let partner = app.token(Role::Partner, "partner").await;
-    app.data(NETWORK, json!({})).await;
+    app.data(None, NETWORK, json!({})).await;
     // With a token: the token check and the query run, never the cache.
     for _ in 0..2 {
         let before = app.statements.get();
-        app.data_as(&partner, NETWORK, json!({})).await;
+        app.data(Some(&partner), NETWORK, json!({})).await;
         assert!(app.statements.get() - before > 2);
     }
     // A token-only field is never cached, even where it is refused.
     let events = "{ regions { name } events(first: 1) { edges { cursor } } }";
     for _ in 0..2 {
-        let (code, _) = app.error(events, json!({})).await;
+        let (code, _) = app.error(None, events, json!({})).await;
         assert_eq!(code, "UNAUTHENTICATED");
     }
     let before = app.statements.get();
-    app.data_as(
-        &partner,
+    app.data(
+        Some(&partner),
         "{ events(first: 1) { edges { cursor } } }",
         json!({}),
     )
     .await;
-    app.data_as(
-        &partner,
+    app.data(
+        Some(&partner),
         "{ events(first: 1) { edges { cursor } } }",
         json!({}),
     )
     .await;
     assert!(app.statements.get() - before >= 4);
+    // A token holder's answer to a public query is kept for everyone; one that read who
+    // asked (a token-only field, with no list naming it) is never served to anyone else.
+    let endpoints = "{ regions { name } webhookEndpoints { id } }";
+    app.data(Some(&partner), endpoints, json!({})).await;
+    let (code, _) = app.error(None, endpoints, json!({})).await;
+    assert_eq!(code, "UNAUTHENTICATED", "not the partner's answer");
+    let regions = "{ regions { slug } }";
+    app.data(Some(&partner), regions, json!({})).await;
+    assert_eq!(statements_and_data(&app, regions).await.0, cached);
     // An answer with errors is not kept either.
     for _ in 0..2 {
         let before = app.statements.get();
         let (code, _) = app
-            .error(r#"{ cities(country: "ZZ") { totalCount } }"#, json!({}))
+            .error(
+                None,
+                r#"{ cities(country: "ZZ") { totalCount } }"#,
+                json!({}),
+            )
             .await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(app.statements.get() - before > cached, "not from the cache");
@@ -241,12 +261,15 @@ async fn a_lost_listening_connection_loses_no_change() {
     let admin = app.token(Role::Admin, "coordinators").await;
     until_cached_cost(&app, CAHUL, 0).await;
     assert_eq!(listening(&app, true).await, 1, "one listening connection");
+    let mut dropped = false;
     for _ in 0..100 {
         if listening(&app, false).await == 0 {
+            dropped = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    assert!(dropped, "the listening connection was dropped");
     // Committed straight to the database, as `gnlc admit` or another process would: its
     // notification reaches no one.
     let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
@@ -255,14 +278,14 @@ async fn a_lost_listening_connection_loses_no_change() {
         .await
         .unwrap();
     assert_eq!(
-        app.data(CAHUL, json!({})).await["city"],
+        app.data(None, CAHUL, json!({})).await["city"],
         json!({ "isMember": false, "withdrawnOn": "2026-01-01" })
     );
     // Listening again, and seeing the next change.
     until_cached_cost(&app, ICELAND, 0).await;
     admit(&app, &admin, cohort_2026()).await;
     assert_eq!(
-        app.data(ICELAND, json!({})).await["country"]["cities"],
+        app.data(None, ICELAND, json!({})).await["country"]["cities"],
         json!([{ "name": "Reykjavík" }])
     );
 }

@@ -59,7 +59,7 @@ async fn search_uses_the_trigram_index_every_time() {
     let before = trigram_scans(&app).await;
     let query = r#"{ cities(search: "chisinau", first: 20) { nodes { name } } }"#;
     for _ in 0..SEARCHES {
-        let data = app.data(query, json!({})).await;
+        let data = app.data(None, query, json!({})).await;
         assert_eq!(data["cities"]["nodes"], json!([{ "name": "Chișinău" }]));
     }
     // Backends report their statistics once idle, at most about once a second.

@@ -9,7 +9,7 @@ use gnlc::webhooks::worker::{Wakeup, Worker};
 use serde_json::json;
 
 use crate::for_each_backend;
-use crate::helpers::{Backend, ChildProcess, TestApp, spawn_app_with, test_settings};
+use crate::helpers::{Backend, ChildProcess, TestApp, server_log, spawn_app_with, test_settings};
 use crate::notify::{admin_and_partner, admit, cohort_2026, deliveries, settled, subscribe};
 use crate::receiver::{Receiver, Reply};
 
@@ -24,7 +24,7 @@ fn worker_process(app: &TestApp) -> ChildProcess {
         .env("GNLC_WEBHOOK_TIMEOUT", "5s")
         .env("GNLC_WEBHOOK_POLL_INTERVAL", "100ms")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(server_log())
         .spawn()
         .expect("gnlc worker starts");
     ChildProcess(child)

@@ -14,7 +14,8 @@ pub(super) struct Encoded {
     pub(super) body: Bytes,
     /// No errors: its `ETag` may be given, and it may be cached.
     pub(super) clean: bool,
-    /// A parsed query that selects no token-only field (see [`crate::http::cache::cacheable`]).
+    /// A query whose answer did not depend on who asked (see [`crate::graphql::access`]):
+    /// it may be kept in the response cache and given to shared caches.
     pub(super) cacheable: bool,
     /// What the cost model found it costs (before it ran).
     pub(super) cost: Option<u64>,

@@ -45,7 +45,7 @@ pub struct GraphQLService {
     pub max_batch_size: usize,
     pub time_limit: Duration,
     pub cache_control: String,
-    /// Answers to anonymous public queries, when the response cache is on.
+    /// Answers to queries that did not depend on who asked, when the response cache is on.
     pub cache: Option<ResponseCache>,
     /// The data version the cache keys on.
     pub versions: Arc<DataVersions>,

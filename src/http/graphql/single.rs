@@ -53,16 +53,10 @@ pub(super) async fn serve(call: &Call<'_>, wire: WireRequest) -> Result<HttpResp
     Ok(respond(call, &encoded, tag.as_deref()))
 }
 
-/// The cache key of a request whose answer may be cached: the cache is on and the request
-/// is anonymous. (Whether its operation is a cacheable query is known once it is parsed:
-/// see [`Encoded::cacheable`].)
+/// The cache key of a request, when the cache is on. (Whether its answer may be kept is
+/// known once it ran: see [`Encoded::cacheable`].)
 fn cache_key(call: &Call<'_>, wire: &WireRequest) -> Option<String> {
     call.service.cache.as_ref()?;
-    if !matches!(call.principal, Principal::Anonymous)
-        || call.http.headers().contains_key(AUTHORIZATION)
-    {
-        return None;
-    }
     Some(cache::key(
         call.media.content_type(),
         wire.operation_name.as_deref(),
@@ -72,13 +66,16 @@ fn cache_key(call: &Call<'_>, wire: &WireRequest) -> Option<String> {
 }
 
 /// Looks a request up in the response cache: the answer kept under `key` when it is at the
-/// current data version, and the data version, read before the query runs (if it does) so
-/// that an answer is never newer than the version it is kept at. Neither without a key.
+/// current data version and the request is anonymous (a token's is checked and run), and
+/// the data version, read before the query runs (if it does) so that an answer is never
+/// newer than the version it is kept at. Neither without a key.
 async fn lookup(call: &Call<'_>, key: Option<&str>) -> (Option<Arc<Cached>>, Option<i64>) {
     let (Some(cache), Some(key)) = (&call.service.cache, key) else {
         return (None, None);
     };
-    let cached = cache.get(key);
+    let anonymous = matches!(call.principal, Principal::Anonymous)
+        && !call.http.headers().contains_key(AUTHORIZATION);
+    let cached = cache.get(key).filter(|_| anonymous);
     let version = call.service.versions.current().await;
     match cached {
         Some(cached) if version == Some(cached.version) => (Some(cached), version),
@@ -86,8 +83,8 @@ async fn lookup(call: &Call<'_>, key: Option<&str>) -> (Option<Arc<Cached>>, Opt
     }
 }
 
-/// Keeps the answer to a cacheable query (its tag given: it has no errors) under `key`, at
-/// the data version read before it ran.
+/// Keeps the answer to a cacheable query (its tag given: it has no errors), whoever asked
+/// it, under `key`, at the data version read before it ran.
 fn store(call: &Call<'_>, key: String, version: i64, tag: &str, encoded: &Encoded) {
     let Some(cache) = &call.service.cache else {
         return;
@@ -133,8 +130,9 @@ fn respond(call: &Call<'_>, encoded: &Encoded, tag: Option<&str>) -> HttpRespons
             .body(body);
     };
     let headers = call.http.headers();
-    // What a token may see is for its holder only: never for shared caches.
-    let cache_control = if headers.contains_key(AUTHORIZATION) {
+    // What a token may see, or what depended on who asked, is for its caller only: never
+    // for shared caches.
+    let cache_control = if headers.contains_key(AUTHORIZATION) || !encoded.cacheable {
         "private, no-cache"
     } else {
         call.service.cache_control.as_str()

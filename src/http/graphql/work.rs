@@ -10,10 +10,10 @@ use super::prepare::{Prepared, prepare};
 use super::{Call, GraphQLService, label};
 use crate::access::Principal;
 use crate::database;
+use crate::graphql::access::{Caller, Personal};
 use crate::graphql::budget::ResponseBudget;
 use crate::graphql::error::{self, code};
 use crate::graphql::{self, tokens};
-use crate::http::cache;
 use crate::http::error::HttpError;
 use crate::http::negotiation::MediaType;
 use crate::http::wire::WireRequest;
@@ -122,12 +122,6 @@ impl GraphQLService {
                 };
             }
         };
-        let cacheable = {
-            let operation_name = request.operation_name.clone();
-            request
-                .parsed_query()
-                .is_ok_and(|document| cache::cacheable(document, operation_name.as_deref()))
-        };
         let cost = match self.check(&mut request).await {
             Ok(cost) => cost,
             Err(refusal) => {
@@ -144,13 +138,13 @@ impl GraphQLService {
         let retried = kind == Some(OperationType::Query)
             && self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
         let again = retried.then(|| copy(&request));
-        let mut response = self.execute(request, principal.clone()).await;
+        let (mut response, mut personal) = self.execute(request, principal.clone()).await;
         if let Some(again) = again
             && error::lost_its_connection(&response)
         {
             tracing::warn!("a read lost its database connection: running it again");
             database::renew_connections();
-            response = self.execute(again, principal).await;
+            (response, personal) = self.execute(again, principal).await;
         }
         if let (Some(hash), Some(query)) = (remember_as, query)
             && validated(&response)
@@ -158,22 +152,29 @@ impl GraphQLService {
             self.persisted.remember(hash, &query);
         }
         let mut encoded = encode(&response, media, cost);
-        encoded.cacheable = cacheable;
+        // A mutation is never cached, nor an answer that depended on who asked.
+        encoded.cacheable = kind == Some(OperationType::Query) && !personal.is_set();
         Ran {
             operation,
             outcome: Ok(encoded),
         }
     }
 
-    /// Executes a request with its per-request data and a budget of its own.
+    /// Executes a request with its per-request data and a budget of its own: the answer,
+    /// and whether it depended on who asked.
     async fn execute(
         &self,
         request: async_graphql::Request,
         principal: Principal,
-    ) -> async_graphql::Response {
+    ) -> (async_graphql::Response, Personal) {
         let budget = ResponseBudget::new(self.limits.response_values);
-        let request = graphql::request_data(request, &self.db, principal, budget.clone());
-        graphql::execute(&self.schema, request, &budget).await
+        let caller = Caller::new(principal);
+        let personal = caller.personal();
+        let request = graphql::request_data(request, &self.db, caller, budget.clone());
+        (
+            graphql::execute(&self.schema, request, &budget).await,
+            personal,
+        )
     }
 }
 

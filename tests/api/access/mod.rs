@@ -1,0 +1,4 @@
+//! Who may do what: anonymous readers, partners, admins; bad tokens change nothing.
+
+mod accounts;
+mod tokens;
