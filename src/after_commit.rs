@@ -1,6 +1,6 @@
 //! What follows a committed change, done by the operation that made it: the delivery
 //! workers of this process are woken for the deliveries it queued, and the answer waits
-//! until this process's response cache knows the data version it committed.
+//! until every process's response cache knows the data version it committed.
 
 use std::sync::Arc;
 
@@ -9,25 +9,28 @@ use crate::webhooks::worker::Wakeup;
 
 /// The handle an operation takes to see its change through once it has committed. The
 /// server passes one with its workers' wake-up call and its data versions; a command run
-/// alone (`gnlc admit`) passes [`AfterCommit::detached`]: no worker or cache of its own to
-/// tell, the server's find the change by their own polling and notifications.
-#[derive(Clone, Default)]
+/// alone (`gnlc admit`) passes one [`without_workers`](AfterCommit::without_workers): the
+/// servers' workers find its deliveries at their next poll.
+#[derive(Clone)]
 pub struct AfterCommit {
     wakeup: Option<Wakeup>,
-    versions: Option<Arc<DataVersions>>,
+    versions: Arc<DataVersions>,
 }
 
 impl AfterCommit {
     pub fn new(wakeup: Wakeup, versions: Arc<DataVersions>) -> Self {
         AfterCommit {
             wakeup: Some(wakeup),
-            versions: Some(versions),
+            versions,
         }
     }
 
-    /// For a process with no worker and no response cache.
-    pub fn detached() -> Self {
-        AfterCommit::default()
+    /// For a process with no delivery worker of its own.
+    pub fn without_workers(versions: Arc<DataVersions>) -> Self {
+        AfterCommit {
+            wakeup: None,
+            versions,
+        }
     }
 
     /// Deliveries were queued: idle workers of this process start on them now rather
@@ -39,13 +42,12 @@ impl AfterCommit {
     }
 
     /// Public data changed at data version `committed` (with deliveries queued for it):
-    /// wakes the workers, then waits (a bounded time) until this process's response cache
-    /// knows that version, so that no answer made before the change is served after the
-    /// change's own answer (see [`DataVersions::wait_until_known_here`]).
+    /// wakes the workers, then waits (a bounded time) until every process's response cache
+    /// knows that version, so that no answer made before the change is served, by any
+    /// process, after the change's own answer (see
+    /// [`DataVersions::wait_until_known_everywhere`]).
     pub async fn data_changed(&self, committed: i64) {
         self.deliveries_queued();
-        if let Some(versions) = &self.versions {
-            versions.wait_until_known_here(committed).await;
-        }
+        self.versions.wait_until_known_everywhere(committed).await;
     }
 }

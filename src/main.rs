@@ -10,6 +10,7 @@ use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
 use gnlc::after_commit::AfterCommit;
 use gnlc::cli::{AdmitArgs, Cli, Command, TokenCommand};
 use gnlc::config::{DatabaseSettings, Settings};
+use gnlc::data_version::DataVersions;
 use gnlc::shutdown::Shutdown;
 use gnlc::startup::Application;
 use gnlc::webhooks::worker::{Wakeup, Worker};
@@ -174,7 +175,8 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     };
     let spinner = indicatif::ProgressBar::new_spinner().with_message("admitting");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    let outcome = admission::admit(db, admission, &AfterCommit::detached()).await;
+    let after = AfterCommit::without_workers(DataVersions::new(db.clone()));
+    let outcome = admission::admit(db, admission, &after).await;
     spinner.finish_and_clear();
     let admitted = match outcome {
         Ok(admitted) => admitted,

@@ -6,6 +6,7 @@ pub mod city;
 pub mod cohort;
 pub mod country;
 pub mod data_version;
+pub mod data_version_listener;
 pub mod delivery;
 pub mod delivery_attempt;
 pub mod event;

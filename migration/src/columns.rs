@@ -12,6 +12,15 @@ pub fn id(column: impl IntoIden) -> ColumnDef {
         .to_owned()
 }
 
+/// A text primary key (a name or an identifier the application chooses).
+pub fn text_key(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column)
+        .string()
+        .not_null()
+        .primary_key()
+        .to_owned()
+}
+
 /// A time as Unix milliseconds: compares the same way on every backend.
 pub fn millis(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).big_integer().not_null().to_owned()

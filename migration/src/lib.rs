@@ -14,6 +14,7 @@ mod m20261125_000005_index_city_search;
 mod m20261126_000006_index_city_location;
 mod m20261127_000007_create_account;
 mod m20261127_000008_create_server_key;
+mod m20261127_000009_create_data_version_listener;
 mod seed;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_index_city_location::Migration),
             Box::new(m20261127_000007_create_account::Migration),
             Box::new(m20261127_000008_create_server_key::Migration),
+            Box::new(m20261127_000009_create_data_version_listener::Migration),
         ]
     }
 }

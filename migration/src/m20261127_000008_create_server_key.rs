@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::millis;
+use crate::columns::{millis, text_key};
 
 pub struct Migration;
 
@@ -30,12 +30,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ServerKey::Table)
-                    .col(
-                        ColumnDef::new(ServerKey::Purpose)
-                            .string()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(text_key(ServerKey::Purpose))
                     .col(ColumnDef::new(ServerKey::Secret).string().not_null())
                     .col(millis(ServerKey::CreatedAt))
                     .to_owned(),

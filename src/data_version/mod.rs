@@ -3,6 +3,7 @@
 //! still the current one, so no process sharing the database serves data a committed
 //! change made stale. [`DataVersions`] tracks it for the response cache.
 
+mod listeners;
 mod tracking;
 
 pub use tracking::DataVersions;

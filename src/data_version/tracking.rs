@@ -11,10 +11,10 @@
 //!   listens. PostgreSQL sends the notification once the change is visible, so the version
 //!   held in memory is the database's as soon as it arrives, and a cached answer costs no
 //!   statement at all. While that connection is down (and until it has listened and read
-//!   the version again) requests fall back to reads. A mutation's answer waits until its
-//!   process has received the notification of its own change (see
-//!   [`DataVersions::wait_until_known_here`]): whoever learns of a change from that answer finds it in
-//!   every process, each sent the same notification at the same moment.
+//!   the version again) requests fall back to reads. A change's answer waits until every
+//!   listening process has applied its notification (see
+//!   [`DataVersions::wait_until_known_everywhere`] and [`super::listeners`]): whoever learns
+//!   of a change from that answer finds it in every process.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -24,10 +24,12 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::NOTIFY_CHANNEL;
+use super::listeners::{self, Listener};
 
-/// How long a mutation's answer waits for the notification of its own change.
+/// How long a change's answer waits for every listening process to apply it.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
 /// How long starting up waits for the first `LISTEN`.
 const FIRST_LISTEN_LIMIT: Duration = Duration::from_secs(5);
@@ -62,6 +64,8 @@ pub struct DataVersions {
     /// The highest version this process has seen: read, notified or committed by itself
     /// ([`NONE_SEEN`] before any).
     seen: AtomicI64,
+    /// This process among the listening ones, while it listens.
+    listener: Listener,
 }
 
 const NONE_SEEN: i64 = i64::MIN;
@@ -74,6 +78,7 @@ impl DataVersions {
             done: watch::Sender::new(Done::default()),
             notified: watch::Sender::new(None),
             seen: AtomicI64::new(NONE_SEEN),
+            listener: Listener::new(),
         })
     }
 
@@ -91,6 +96,7 @@ impl DataVersions {
             let mut pause = RECONNECT_PAUSE / 2;
             loop {
                 let Err(error) = versions.listen_once(&url).await;
+                versions.listener.leave(&versions.db).await;
                 // It had listened if it knew the version: the next failure is a new one.
                 let listened = versions.notified.send_replace(None).is_some();
                 pause = if listened {
@@ -108,14 +114,21 @@ impl DataVersions {
 
     /// Listens, reads the version (a change committed before `LISTEN` is in that read, one
     /// after it is notified), then follows the notifications until the connection fails.
+    /// Joins the listening processes first, so that changes committed from then on wait for
+    /// this one; each version is written there once applied.
     async fn listen_once(&self, url: &str) -> Result<Infallible, ListenError> {
         let mut listener = PgListener::connect(url).await?;
         // A lost connection ends this round: the next one listens and reads afresh.
         listener.eager_reconnect(false);
+        self.listener.join(&self.db).await?;
+        let _alive = AbortOnDrop(tokio::spawn(
+            self.listener.clone().keep_alive(self.db.clone()),
+        ));
         listener.listen(NOTIFY_CHANNEL).await?;
         let version = super::current(&self.db).await?;
         self.saw(version);
         self.notified.send_replace(Some(version));
+        self.listener.applied(&self.db, version).await?;
         tracing::debug!(version, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
             let version = match notification.payload().parse::<i64>() {
@@ -123,9 +136,12 @@ impl DataVersions {
                 Err(_) => super::current(&self.db).await?,
             };
             self.saw(version);
+            let mut applied = version;
             self.notified.send_modify(|known| {
-                *known = Some(known.map_or(version, |known| known.max(version)));
+                applied = known.map_or(version, |known| known.max(version));
+                *known = Some(applied);
             });
+            self.listener.applied(&self.db, applied).await?;
         }
         Err(ListenError::Lost)
     }
@@ -139,22 +155,33 @@ impl DataVersions {
         self.read().await
     }
 
-    /// After a change committed at version `committed`: while notifications are followed,
-    /// waits (a bounded time) until this process has been notified of it, so that the next
-    /// request, here or in another process, sees it. Answer the change's request after this.
-    pub async fn wait_until_known_here(&self, committed: i64) {
+    /// After a change committed at version `committed`: waits (a bounded time) until this
+    /// process, then every other that follows notifications, has applied it, so that the
+    /// next request, to any process, sees it. Answer the change's request after this.
+    pub async fn wait_until_known_everywhere(&self, committed: i64) {
         self.saw(committed);
+        let deadline = Instant::now() + CATCH_UP_LIMIT;
         let mut notified = self.notified.subscribe();
-        let caught_up = tokio::time::timeout(
-            CATCH_UP_LIMIT,
-            // Not following notifications: requests read the version, nothing to wait for.
-            notified.wait_for(|known| known.is_none_or(|known| known >= committed)),
-        )
-        .await;
-        if caught_up.is_err() {
+        // Not following notifications: requests read the version, nothing to wait for.
+        let here = notified.wait_for(|known| known.is_none_or(|known| known >= committed));
+        let known_here = tokio::time::timeout_at(deadline, here).await.is_ok();
+        // Only PostgreSQL's processes listen; on SQLite every process reads.
+        let everywhere = match self.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                listeners::until_applied_everywhere(&self.db, committed, deadline)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(%error, "cannot read the data-version listeners");
+                        false
+                    })
+            }
+            _ => true,
+        };
+        if !(known_here && everywhere) {
             tracing::warn!(
                 committed,
-                "no notification of a committed change within {CATCH_UP_LIMIT:?}"
+                known_here,
+                "a committed change not applied by every listening process within {CATCH_UP_LIMIT:?}"
             );
         }
     }
@@ -222,6 +249,15 @@ impl DataVersions {
     }
 }
 
+/// A task stopped when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ListenError {
     #[error("listening connection: {0}")]
@@ -261,7 +297,7 @@ mod tests {
         versions.notified.send_replace(Some(7));
         let waiting = tokio::spawn({
             let versions = versions.clone();
-            async move { versions.wait_until_known_here(8).await }
+            async move { versions.wait_until_known_everywhere(8).await }
         });
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "version 8 is not notified yet");
@@ -272,8 +308,11 @@ mod tests {
             .unwrap();
         // Not following notifications (reads serve every request): nothing to wait for.
         versions.notified.send_replace(None);
-        tokio::time::timeout(Duration::from_millis(100), versions.wait_until_known_here(9))
-            .await
-            .expect("no wait without notifications");
+        tokio::time::timeout(
+            Duration::from_millis(100),
+            versions.wait_until_known_everywhere(9),
+        )
+        .await
+        .expect("no wait without notifications");
     }
 }

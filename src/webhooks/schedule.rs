@@ -103,7 +103,11 @@ mod tests {
         );
         assert_eq!(schedule.next_delay(4, None, max, 0.5), None);
         let default = crate::webhooks::settings::WebhookSettings::default().retry_schedule;
-        assert_eq!(default.0.len(), 7, "Svix's schedule: eight attempts over ~28 h");
+        assert_eq!(
+            default.0.len(),
+            7,
+            "Svix's schedule: eight attempts over ~28 h"
+        );
         assert!("5x".parse::<RetrySchedule>().is_err());
         assert!("".parse::<RetrySchedule>().unwrap().0.is_empty());
     }

@@ -273,8 +273,9 @@ async fn a_lost_listening_connection_loses_no_change() {
     // Committed straight to the database, as `gnlc admit` or another process would: its
     // notification reaches no one.
     let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let detached = gnlc::after_commit::AfterCommit::detached();
-    gnlc::admission::withdraw(&app.db, "cahul", withdrawn_on, &detached)
+    let versions = gnlc::data_version::DataVersions::new(app.db.clone());
+    let alone = gnlc::after_commit::AfterCommit::without_workers(versions);
+    gnlc::admission::withdraw(&app.db, "cahul", withdrawn_on, &alone)
         .await
         .unwrap();
     assert_eq!(
@@ -287,6 +288,75 @@ async fn a_lost_listening_connection_loses_no_change() {
     assert_eq!(
         app.data(None, ICELAND, json!({})).await["country"]["cities"],
         json!([{ "name": "Reykjavík" }])
+    );
+}
+
+/// Sets what the listening process `process` has applied (joining it, alive for a minute).
+async fn lagging_listener(app: &TestApp, process: &str, version: i64) {
+    let alive_until = chrono::Utc::now().timestamp_millis() + 60_000;
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "INSERT INTO data_version_listener (process, version, alive_until) VALUES ($1, $2, $3)
+             ON CONFLICT (process) DO UPDATE SET version = $2, alive_until = $3",
+            [process.into(), version.into(), alive_until.into()],
+        ))
+        .await
+        .unwrap();
+}
+
+/// Another listening process that has not yet applied a change holds the change's answer
+/// back (a bounded time) until it has: whoever reads the answer then finds the change in
+/// every process. Here the other process is a row of `data_version_listener` the test
+/// moves on by hand, so the order is certain, whatever the machine's load.
+#[tokio::test]
+async fn a_change_is_answered_once_every_listening_process_has_it() {
+    let app = spawn_app_with(Backend::Postgres, |_| {}).await;
+    let admin = app.token(Role::Admin, "coordinators").await;
+    lagging_listener(&app, "another", 0).await;
+    let admitting = tokio::spawn({
+        let (address, client) = (app.address.clone(), app.client.clone());
+        async move {
+            let body =
+                json!({ "query": crate::notify::ADMIT, "variables": { "input": cohort_2026() } });
+            client
+                .post(format!("{address}/graphql"))
+                .bearer_auth(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    });
+    // Committed (the cohort is in the database), yet not answered.
+    let committed = loop {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT d.version FROM data_version d WHERE EXISTS (SELECT 1 FROM cohort WHERE year = 2026)",
+            ))
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            break row.try_get::<i64>("", "version").unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !admitting.is_finished(),
+        "answered before the other listening process had the change"
+    );
+    lagging_listener(&app, "another", committed).await;
+    let answer = admitting.await.unwrap();
+    assert_eq!(
+        answer["data"]["admitCohort"]["created"],
+        json!(true),
+        "{answer}"
     );
 }
 
