@@ -133,8 +133,9 @@ pub struct HttpSettings {
     /// next admission or withdrawal; 0 turns the response cache off.
     #[arg(long = "response-cache", env = "GNLC_RESPONSE_CACHE", default_value_t = defaults::RESPONSE_CACHE_BYTES)]
     pub response_cache_bytes: usize,
-    /// On PostgreSQL, learn of admissions and withdrawals from notifications (`LISTEN`)
-    /// instead of reading the data version for each cached answer.
+    /// Learn of admissions and withdrawals from notifications (`LISTEN`, on PostgreSQL) or by
+    /// watching the database's files (SQLite) instead of reading the data version for each
+    /// cached answer.
     #[arg(long, env = "GNLC_DATA_VERSION_NOTIFICATIONS", default_value_t = true,
           action = clap::ArgAction::Set)]
     pub data_version_notifications: bool,

@@ -5,6 +5,7 @@
 
 mod listeners;
 mod tracking;
+mod watching;
 
 pub use tracking::DataVersions;
 

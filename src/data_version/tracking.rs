@@ -1,7 +1,7 @@
 //! The data version as the response cache needs it: never older than the last admission or
 //! withdrawal committed before a request arrived.
 //!
-//! Two ways to know it:
+//! Three ways to know it:
 //! - **Reads**, on any database: a request waits for a read of the version that *started
 //!   after it arrived* (one started before might miss a change committed in between);
 //!   requests that arrive while a read runs wait for the next one, which starts as soon as
@@ -11,10 +11,16 @@
 //!   listens. PostgreSQL sends the notification once the change is visible, so the version
 //!   held in memory is the database's as soon as it arrives, and a cached answer costs no
 //!   statement at all. While that connection is down (and until it has listened and read
-//!   the version again) requests fall back to reads. A change's answer waits until every
-//!   listening process has applied its notification (see
-//!   [`DataVersions::wait_until_known_everywhere`] and [`super::listeners`]): whoever learns
-//!   of a change from that answer finds it in every process.
+//!   the version again) requests fall back to reads.
+//! - **Watching the database's files**, on an SQLite file: every commit writes to the
+//!   database's `-wal` file (or, at a checkpoint, to the database file), so each process
+//!   reads the version again when one of them changes (see [`super::watching`]); a cached
+//!   answer costs no statement either. Where the files cannot be watched (an in-memory
+//!   database, a watcher that fails) requests fall back to reads.
+//!
+//! Either way a change's answer waits until every process following the version has applied
+//! it (see [`DataVersions::wait_until_known_everywhere`] and [`super::listeners`]): whoever
+//! learns of a change from that answer finds it in every process.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -28,6 +34,7 @@ use tokio::time::Instant;
 
 use super::NOTIFY_CHANNEL;
 use super::listeners::{self, Listener};
+use super::watching;
 
 /// How long a change's answer waits for every listening process to apply it.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
@@ -59,12 +66,13 @@ pub struct DataVersions {
     db: DatabaseConnection,
     state: Mutex<State>,
     done: watch::Sender<Done>,
-    /// The version notifications keep up to date, while the listening connection is up.
+    /// The version notifications (or the watched files) keep up to date, while this process
+    /// follows them.
     notified: watch::Sender<Option<i64>>,
     /// The highest version this process has seen: read, notified or committed by itself
     /// ([`NONE_SEEN`] before any).
     seen: AtomicI64,
-    /// This process among the listening ones, while it listens.
+    /// This process among the listening ones, while it follows the version.
     listener: Listener,
 }
 
@@ -82,29 +90,44 @@ impl DataVersions {
         })
     }
 
-    /// Keeps the version up to date from PostgreSQL's notifications, for as long as the
-    /// process runs: spawns the listening task, and waits (a bounded time) until it
-    /// listens. Nothing to do on SQLite.
+    /// Keeps the version up to date, for as long as the process runs: from PostgreSQL's
+    /// notifications, or by watching an SQLite database's files. Spawns the task that follows
+    /// them, and waits (a bounded time) until it does. Nothing to do on an in-memory SQLite
+    /// database: requests read the version.
     pub async fn listen(self: &Arc<Self>, database_url: &str) {
-        if self.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
-            return;
-        }
+        let follow = match self.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => Follow::Notifications(database_url.to_owned()),
+            sea_orm::DatabaseBackend::Sqlite => match watching::database_file(&self.db).await {
+                Ok(Some(file)) => Follow::Files(file),
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot find the database's file; reading the data version per request");
+                    return;
+                }
+            },
+            _ => return,
+        };
         let mut listening = self.notified.subscribe();
-        let (versions, url) = (self.clone(), database_url.to_owned());
+        let versions = self.clone();
         tokio::spawn(async move {
             // Doubled before each wait that follows a failure to listen.
             let mut pause = RECONNECT_PAUSE / 2;
             loop {
-                let Err(error) = versions.listen_once(&url).await;
+                let Err(error) = match &follow {
+                    Follow::Notifications(url) => versions.listen_once(url).await,
+                    Follow::Files(file) => watching::watch_once(&versions, file).await,
+                };
+                // Requests read the version from now on, before this process stops being
+                // waited for.
+                let listened = versions.notified.send_replace(None).is_some();
                 versions.listener.leave(&versions.db).await;
                 // It had listened if it knew the version: the next failure is a new one.
-                let listened = versions.notified.send_replace(None).is_some();
                 pause = if listened {
                     RECONNECT_PAUSE
                 } else {
                     (pause * 2).min(MAX_RECONNECT_PAUSE)
                 };
-                tracing::warn!(%error, retry_in = ?pause, "data-version notifications interrupted; reading the version per request meanwhile");
+                tracing::warn!(%error, retry_in = ?pause, "no longer following the data version; reading it per request meanwhile");
                 tokio::time::sleep(pause).await;
             }
         });
@@ -126,8 +149,7 @@ impl DataVersions {
         ));
         listener.listen(NOTIFY_CHANNEL).await?;
         let version = super::current(&self.db).await?;
-        self.saw(version);
-        self.notified.send_replace(Some(version));
+        self.start_following(version);
         self.listener.applied(&self.db, version).await?;
         tracing::debug!(version, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
@@ -135,15 +157,36 @@ impl DataVersions {
                 Ok(version) => version,
                 Err(_) => super::current(&self.db).await?,
             };
-            self.saw(version);
-            let mut applied = version;
-            self.notified.send_modify(|known| {
-                applied = known.map_or(version, |known| known.max(version));
-                *known = Some(applied);
-            });
+            let applied = self.apply(version);
             self.listener.applied(&self.db, applied).await?;
         }
         Err(ListenError::Lost)
+    }
+
+    /// The version read once this process follows changes: requests use it from now on.
+    pub(super) fn start_following(&self, version: i64) {
+        self.saw(version);
+        self.notified.send_replace(Some(version));
+    }
+
+    /// Applies a version a change made known, and returns the one requests use from now on
+    /// (never lower than before).
+    pub(super) fn apply(&self, version: i64) -> i64 {
+        self.saw(version);
+        let mut applied = version;
+        self.notified.send_modify(|known| {
+            applied = known.map_or(version, |known| known.max(version));
+            *known = Some(applied);
+        });
+        applied
+    }
+
+    pub(super) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(super) fn listener(&self) -> &Listener {
+        &self.listener
     }
 
     /// The data version as of a read started after this call, or as notified; `None` if it
@@ -155,28 +198,24 @@ impl DataVersions {
         self.read().await
     }
 
-    /// After a change committed at version `committed`: waits (a bounded time) until this
-    /// process, then every other that follows notifications, has applied it, so that the
-    /// next request, to any process, sees it. Answer the change's request after this.
+    /// After a change committed at version `committed`: waits (a bounded time) until every
+    /// process that follows the version (notified, or watching the files), this one
+    /// included, has applied it, so that the next request, to any process, sees it. Answer
+    /// the change's request after this.
     pub async fn wait_until_known_everywhere(&self, committed: i64) {
         self.saw(committed);
         let deadline = Instant::now() + CATCH_UP_LIMIT;
+        // Every following process, this one too, writes what it applied.
+        let everywhere = listeners::until_applied_everywhere(&self.db, committed, deadline)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the data-version listeners");
+                false
+            });
         let mut notified = self.notified.subscribe();
-        // Not following notifications: requests read the version, nothing to wait for.
+        // Not following changes: requests read the version, nothing to wait for.
         let here = notified.wait_for(|known| known.is_none_or(|known| known >= committed));
         let known_here = tokio::time::timeout_at(deadline, here).await.is_ok();
-        // Only PostgreSQL's processes listen; on SQLite every process reads.
-        let everywhere = match self.db.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => {
-                listeners::until_applied_everywhere(&self.db, committed, deadline)
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::warn!(%error, "cannot read the data-version listeners");
-                        false
-                    })
-            }
-            _ => true,
-        };
         if !(known_here && everywhere) {
             tracing::warn!(
                 committed,
@@ -249,8 +288,16 @@ impl DataVersions {
     }
 }
 
+/// How a process follows the version.
+enum Follow {
+    /// PostgreSQL's notifications, on a connection of its own to this URL.
+    Notifications(String),
+    /// The SQLite database at this path, by watching its files.
+    Files(std::path::PathBuf),
+}
+
 /// A task stopped when this is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub(super) struct AbortOnDrop(pub(super) tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -259,13 +306,15 @@ impl Drop for AbortOnDrop {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum ListenError {
+pub(super) enum ListenError {
     #[error("listening connection: {0}")]
     Listener(#[from] sea_orm::sqlx::Error),
     #[error("reading the data version: {0}")]
     Read(#[from] sea_orm::DbErr),
     #[error("the listening connection was lost")]
     Lost,
+    #[error("watching the database's files: {0}")]
+    Watch(#[from] notify::Error),
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The response cache: a repeated anonymous query answers the same bytes for no statement
-//! (PostgreSQL, following data-version notifications) or one (the data-version read:
-//! SQLite, or notifications turned off); an admission or a withdrawal is seen by the very
-//! next query, through this process or another on the same database, either way; tokens,
-//! token-only fields and mutations are never served from it; and it can be turned off.
+//! (following the data version: PostgreSQL's notifications, or the SQLite file watched) or
+//! one (the data-version read: notifications turned off); an admission or a withdrawal is
+//! seen by the very next query, through this process or another on the same database, either
+//! way; tokens, token-only fields and mutations are never served from it; and it can be
+//! turned off.
 
 use gnlc::access::Role;
 use sea_orm::ConnectionTrait;
@@ -16,13 +17,11 @@ const NETWORK: &str = "{ network { cityCount countryCount } regions { name cityC
 const ICELAND: &str = r#"{ country(code: "IS") { name cities { name } } }"#;
 const CAHUL: &str = r#"{ city(slug: "cahul") { isMember withdrawnOn } }"#;
 
-/// The statements a cached answer costs: none where the process follows data-version
-/// notifications (PostgreSQL, by default), else the read of the data version.
-fn cached_cost(backend: Backend, notifications: bool) -> u64 {
-    match (backend, notifications) {
-        (Backend::Postgres, true) => 0,
-        _ => 1,
-    }
+/// The statements a cached answer costs: none where the process follows the data version
+/// (PostgreSQL's notifications, or the SQLite file watched: the default), else the read of
+/// the data version.
+fn cached_cost(_backend: Backend, notifications: bool) -> u64 {
+    if notifications { 0 } else { 1 }
 }
 
 async fn statements_and_data(app: &TestApp, query: &str) -> (u64, serde_json::Value) {
@@ -139,6 +138,35 @@ async fn seen_at_once_through_another_process(backend: Backend, notifications: b
             )
             .await["city"],
         json!({ "isMember": false })
+    );
+}
+
+/// A change committed by another process, straight to the database as `gnlc admit` does (its
+/// own pool, no server): the next query sees it, though cached answers cost no statement
+/// before it and after it.
+async fn a_change_committed_beside_the_server_is_seen_by_the_next_query(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    app.data(None, CAHUL, json!({})).await;
+    assert_eq!(
+        statements_and_data(&app, CAHUL).await.0,
+        0,
+        "following the version"
+    );
+    let (db, _) = gnlc::database::connect(&app.database_url, 2).await.unwrap();
+    let versions = gnlc::data_version::DataVersions::new(db.clone());
+    let alone = gnlc::after_commit::AfterCommit::without_workers(versions);
+    let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    gnlc::admission::withdraw(&db, "cahul", withdrawn_on, &alone)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.data(None, CAHUL, json!({})).await["city"],
+        json!({ "isMember": false, "withdrawnOn": "2026-01-01" })
+    );
+    assert_eq!(
+        statements_and_data(&app, CAHUL).await.0,
+        0,
+        "still following"
     );
 }
 
@@ -294,11 +322,19 @@ async fn a_lost_listening_connection_loses_no_change() {
 /// Sets what the listening process `process` has applied (joining it, alive for a minute).
 async fn lagging_listener(app: &TestApp, process: &str, version: i64) {
     let alive_until = chrono::Utc::now().timestamp_millis() + 60_000;
+    let backend = app.db.get_database_backend();
+    let values = match backend {
+        sea_orm::DatabaseBackend::Postgres => "($1, $2, $3)",
+        _ => "(?, ?, ?)",
+    };
     app.db
         .execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            "INSERT INTO data_version_listener (process, version, alive_until) VALUES ($1, $2, $3)
-             ON CONFLICT (process) DO UPDATE SET version = $2, alive_until = $3",
+            backend,
+            format!(
+                "INSERT INTO data_version_listener (process, version, alive_until) VALUES {values}
+                 ON CONFLICT (process) DO UPDATE
+                 SET version = excluded.version, alive_until = excluded.alive_until"
+            ),
             [process.into(), version.into(), alive_until.into()],
         ))
         .await
@@ -309,9 +345,8 @@ async fn lagging_listener(app: &TestApp, process: &str, version: i64) {
 /// back (a bounded time) until it has: whoever reads the answer then finds the change in
 /// every process. Here the other process is a row of `data_version_listener` the test
 /// moves on by hand, so the order is certain, whatever the machine's load.
-#[tokio::test]
-async fn a_change_is_answered_once_every_listening_process_has_it() {
-    let app = spawn_app_with(Backend::Postgres, |_| {}).await;
+async fn a_change_is_answered_once_every_listening_process_has_it(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
     let admin = app.token(Role::Admin, "coordinators").await;
     lagging_listener(&app, "another", 0).await;
     let admitting = tokio::spawn({
@@ -336,7 +371,7 @@ async fn a_change_is_answered_once_every_listening_process_has_it() {
         let row = app
             .db
             .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DatabaseBackend::Postgres,
+                app.db.get_database_backend(),
                 "SELECT d.version FROM data_version d WHERE EXISTS (SELECT 1 FROM cohort WHERE year = 2026)",
             ))
             .await
@@ -368,4 +403,6 @@ for_each_backend!(
     concurrent_requests_never_see_a_version_older_than_their_arrival,
     tokens_token_only_fields_and_mutations_bypass_it,
     it_can_be_turned_off,
+    a_change_committed_beside_the_server_is_seen_by_the_next_query,
+    a_change_is_answered_once_every_listening_process_has_it,
 );
