@@ -9,6 +9,7 @@ mod caching;
 mod cohorts;
 mod connections;
 mod cors;
+mod data_versions;
 mod errors;
 mod graphiql;
 mod helpers;

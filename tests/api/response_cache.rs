@@ -6,7 +6,6 @@
 //! turned off.
 
 use gnlc::access::Role;
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::for_each_backend;
@@ -14,13 +13,13 @@ use crate::helpers::{Backend, TestApp, spawn_app_sharing, spawn_app_with};
 use crate::notify::{admit, cohort_2026};
 
 const NETWORK: &str = "{ network { cityCount countryCount } regions { name cityCount countries { iso2 cities { name } } } }";
-const ICELAND: &str = r#"{ country(code: "IS") { name cities { name } } }"#;
-const CAHUL: &str = r#"{ city(slug: "cahul") { isMember withdrawnOn } }"#;
+pub const ICELAND: &str = r#"{ country(code: "IS") { name cities { name } } }"#;
+pub const CAHUL: &str = r#"{ city(slug: "cahul") { isMember withdrawnOn } }"#;
 
 /// The statements a cached answer costs: none where the process follows the data version
 /// (PostgreSQL's notifications, or the SQLite file watched: the default), else the read of
 /// the data version.
-fn cached_cost(_backend: Backend, notifications: bool) -> u64 {
+fn cached_cost(notifications: bool) -> u64 {
     if notifications { 0 } else { 1 }
 }
 
@@ -32,7 +31,7 @@ async fn statements_and_data(app: &TestApp, query: &str) -> (u64, serde_json::Va
 
 async fn a_repeated_query_is_answered_from_memory(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
-    let cached = cached_cost(backend, true);
+    let cached = cached_cost(true);
     let (cold, first) = statements_and_data(&app, NETWORK).await;
     // The query's own statements (and the data version, where it is read).
     assert!(cold > 2, "{cold}");
@@ -112,7 +111,7 @@ async fn seen_at_once_through_another_process(backend: Backend, notifications: b
         app.data(None, ICELAND, json!({})).await;
         assert_eq!(
             statements_and_data(app, ICELAND).await.0,
-            cached_cost(backend, notifications)
+            cached_cost(notifications)
         );
     }
     admit(&first, &admin, cohort_2026()).await;
@@ -186,7 +185,7 @@ async fn concurrent_requests_never_see_a_version_older_than_their_arrival(backen
 
 async fn tokens_token_only_fields_and_mutations_bypass_it(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
-    let cached = cached_cost(backend, true);
+    let cached = cached_cost(true);
     let partner = app.token(Role::Partner, "partner").await;
     app.data(None, NETWORK, json!({})).await;
     // With a token: the token check and the query run, never the cache.
@@ -249,7 +248,7 @@ async fn it_can_be_turned_off(backend: Backend) {
 
 /// Waits (boundedly) until a cached answer to `query` costs `statements`: 0 once the
 /// process follows notifications.
-async fn until_cached_cost(app: &TestApp, query: &str, statements: u64) {
+pub async fn until_cached_cost(app: &TestApp, query: &str, statements: u64) {
     for _ in 0..100 {
         if statements_and_data(app, query).await.0 == statements {
             return;
@@ -257,142 +256,6 @@ async fn until_cached_cost(app: &TestApp, query: &str, statements: u64) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("a cached answer never cost {statements} statements");
-}
-
-/// The backends listening for data-version notifications on the app's database.
-async fn listening(app: &TestApp, terminate: bool) -> i64 {
-    let select = if terminate {
-        "count(pg_terminate_backend(pid))"
-    } else {
-        "count(*)"
-    };
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DatabaseBackend::Postgres,
-            format!(
-                "SELECT {select} AS n FROM pg_stat_activity
-                 WHERE datname = current_database() AND query LIKE 'LISTEN%'"
-            ),
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
-}
-
-/// The listening connection is killed: a change committed before the process listens
-/// again is seen at once (it reads the version meanwhile), and so is every change after.
-#[tokio::test]
-async fn a_lost_listening_connection_loses_no_change() {
-    let app = spawn_app_with(Backend::Postgres, |_| {}).await;
-    let admin = app.token(Role::Admin, "coordinators").await;
-    until_cached_cost(&app, CAHUL, 0).await;
-    assert_eq!(listening(&app, true).await, 1, "one listening connection");
-    let mut dropped = false;
-    for _ in 0..100 {
-        if listening(&app, false).await == 0 {
-            dropped = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(dropped, "the listening connection was dropped");
-    // Committed straight to the database, as `gnlc admit` or another process would: its
-    // notification reaches no one.
-    let withdrawn_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let versions = gnlc::data_version::DataVersions::new(app.db.clone());
-    let alone = gnlc::after_commit::AfterCommit::without_workers(versions);
-    gnlc::admission::withdraw(&app.db, "cahul", withdrawn_on, &alone)
-        .await
-        .unwrap();
-    assert_eq!(
-        app.data(None, CAHUL, json!({})).await["city"],
-        json!({ "isMember": false, "withdrawnOn": "2026-01-01" })
-    );
-    // Listening again, and seeing the next change.
-    until_cached_cost(&app, ICELAND, 0).await;
-    admit(&app, &admin, cohort_2026()).await;
-    assert_eq!(
-        app.data(None, ICELAND, json!({})).await["country"]["cities"],
-        json!([{ "name": "Reykjavík" }])
-    );
-}
-
-/// Sets what the listening process `process` has applied (joining it, alive for a minute).
-async fn lagging_listener(app: &TestApp, process: &str, version: i64) {
-    let alive_until = chrono::Utc::now().timestamp_millis() + 60_000;
-    let backend = app.db.get_database_backend();
-    let values = match backend {
-        sea_orm::DatabaseBackend::Postgres => "($1, $2, $3)",
-        _ => "(?, ?, ?)",
-    };
-    app.db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            format!(
-                "INSERT INTO data_version_listener (process, version, alive_until) VALUES {values}
-                 ON CONFLICT (process) DO UPDATE
-                 SET version = excluded.version, alive_until = excluded.alive_until"
-            ),
-            [process.into(), version.into(), alive_until.into()],
-        ))
-        .await
-        .unwrap();
-}
-
-/// Another listening process that has not yet applied a change holds the change's answer
-/// back (a bounded time) until it has: whoever reads the answer then finds the change in
-/// every process. Here the other process is a row of `data_version_listener` the test
-/// moves on by hand, so the order is certain, whatever the machine's load.
-async fn a_change_is_answered_once_every_listening_process_has_it(backend: Backend) {
-    let app = spawn_app_with(backend, |_| {}).await;
-    let admin = app.token(Role::Admin, "coordinators").await;
-    lagging_listener(&app, "another", 0).await;
-    let admitting = tokio::spawn({
-        let (address, client) = (app.address.clone(), app.client.clone());
-        async move {
-            let body =
-                json!({ "query": crate::notify::ADMIT, "variables": { "input": cohort_2026() } });
-            client
-                .post(format!("{address}/graphql"))
-                .bearer_auth(admin)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    });
-    // Committed (the cohort is in the database), yet not answered.
-    let committed = loop {
-        let row = app
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(
-                app.db.get_database_backend(),
-                "SELECT d.version FROM data_version d WHERE EXISTS (SELECT 1 FROM cohort WHERE year = 2026)",
-            ))
-            .await
-            .unwrap();
-        if let Some(row) = row {
-            break row.try_get::<i64>("", "version").unwrap();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    };
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(
-        !admitting.is_finished(),
-        "answered before the other listening process had the change"
-    );
-    lagging_listener(&app, "another", committed).await;
-    let answer = admitting.await.unwrap();
-    assert_eq!(
-        answer["data"]["admitCohort"]["created"],
-        json!(true),
-        "{answer}"
-    );
 }
 
 for_each_backend!(
@@ -404,5 +267,4 @@ for_each_backend!(
     tokens_token_only_fields_and_mutations_bypass_it,
     it_can_be_turned_off,
     a_change_committed_beside_the_server_is_seen_by_the_next_query,
-    a_change_is_answered_once_every_listening_process_has_it,
 );
