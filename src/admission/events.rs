@@ -9,6 +9,7 @@ use crate::webhooks::outbox::{self, EventDraft};
 use crate::webhooks::payload::{
     City, CityAdmitted, CityWithdrawn, Cohort, CohortAdmitted, Payload,
 };
+use crate::webhooks::word_list::WordList;
 
 /// An admitted city with its country and the country's region.
 pub(super) type AdmittedRow = (city::Model, country::Model, Option<region::Model>);
@@ -20,15 +21,14 @@ pub(super) async fn publish_admission(
     cohort: &cohort::Model,
     admitted: &[AdmittedRow],
 ) -> Result<u64, DbErr> {
-    let mut regions: Vec<String> = admitted
-        .iter()
-        .filter_map(|(_, _, r)| r.as_ref().map(|r| r.slug.clone()))
-        .collect();
-    regions.sort();
-    regions.dedup();
-    let mut countries: Vec<String> = admitted.iter().map(|(_, c, _)| c.iso2.clone()).collect();
-    countries.sort();
-    countries.dedup();
+    let regions = WordList::normalised(
+        admitted
+            .iter()
+            .filter_map(|(_, _, r)| r.as_ref().map(|r| r.slug.clone())),
+    )
+    .into_vec();
+    let countries =
+        WordList::normalised(admitted.iter().map(|(_, c, _)| c.iso2.clone())).into_vec();
     let cities: Vec<City> = admitted
         .iter()
         .map(|(city, country, region)| City::new(city, country, region.as_ref()))
