@@ -1,8 +1,9 @@
-//! `gnlc-bench`: starts gnlc on a PostgreSQL database of its own, loads it, and prints how
-//! far it is from "the limit" (a minimal Actix handler answering the same bytes from
-//! memory), with the SQL statements each request runs and each server's peak memory; then
-//! the same queries over a synthetic network of 100,000 cities, and one admission fanned
-//! out to 1,000 webhook endpoints. See BENCHMARKS.md.
+//! `gnlc-bench`: starts gnlc on a PostgreSQL database and on an SQLite file of its own,
+//! loads it, and prints how far it is from "the limit" (a minimal Actix handler answering
+//! the same bytes from memory), with the SQL statements each request runs and each server's
+//! peak memory; then (on PostgreSQL only) the same queries over a synthetic network of
+//! 100,000 cities, one admission fanned out to 1,000 webhook endpoints, and the attacks.
+//! See BENCHMARKS.md.
 //!
 //! Every server runs as a child process (this binary in a hidden mode), so each one's peak
 //! RSS is its own. The sides of a comparison are measured in the same run, alternately.
@@ -13,6 +14,7 @@ mod fanout;
 mod limit;
 mod load;
 mod synthetic;
+mod table;
 
 use std::time::Duration;
 
@@ -22,7 +24,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 use child::Server;
-use load::{Outcome, Target};
+use table::{Settings, Side, measure_gnlc};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +59,9 @@ struct Args {
     /// The queries to measure, by name (all by default): nested, paginated, search, near.
     #[arg(long, value_delimiter = ',')]
     queries: Vec<String>,
+    /// Also run gnlc on a fresh SQLite file of its own, beside PostgreSQL, in the main table.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    sqlite: bool,
     /// Webhook endpoints of the fan-out run (0: none).
     #[arg(long, default_value_t = 1_000)]
     fanout_endpoints: usize,
@@ -250,113 +255,6 @@ fn cities_in(body: &[u8]) -> anyhow::Result<usize> {
     Ok(count(&parsed["data"]))
 }
 
-/// One side of a comparison, measured `rounds` times.
-struct Side {
-    outcome: Outcome,
-    /// Statements of one request sent alone, once warm.
-    statements: Option<u64>,
-    /// Statements run during the measurements (divided by their requests: the cost under
-    /// load, where concurrent requests share data-version reads).
-    statements_under_load: u64,
-}
-
-impl Side {
-    fn new() -> Self {
-        Self {
-            outcome: Outcome::default(),
-            statements: None,
-            statements_under_load: 0,
-        }
-    }
-
-    fn statements(&self) -> String {
-        match self.statements {
-            None => "–".to_owned(),
-            Some(alone) => format!(
-                "{alone} / {:.2}",
-                self.statements_under_load as f64 / self.outcome.requests.max(1) as f64
-            ),
-        }
-    }
-}
-
-struct Settings {
-    connections: usize,
-    duration: Duration,
-    max_requests: u64,
-}
-
-async fn measure(settings: &Settings, target: &Target) -> anyhow::Result<Outcome> {
-    // A short warm-up: connections opened, caches filled, pools grown.
-    load::run(
-        target,
-        settings.connections,
-        Duration::from_millis(300),
-        settings.max_requests,
-    )
-    .await?;
-    load::run(
-        target,
-        settings.connections,
-        settings.duration,
-        settings.max_requests,
-    )
-    .await
-}
-
-/// Measures a gnlc server, counting the statements it ran over the whole measurement.
-async fn measure_gnlc(
-    client: &reqwest::Client,
-    settings: &Settings,
-    server: &Server,
-    query: &str,
-    side: &mut Side,
-) -> anyhow::Result<()> {
-    let target = Target {
-        url: server.url("/graphql"),
-        body: request_body(query),
-    };
-    // The statements of one request, exactly, once warm.
-    answer(client, server, query).await?;
-    let before = statements(client, server).await?;
-    answer(client, server, query).await?;
-    side.statements = Some(statements(client, server).await? - before);
-    load::run(
-        &target,
-        settings.connections,
-        Duration::from_millis(300),
-        settings.max_requests,
-    )
-    .await?;
-    let before = statements(client, server).await?;
-    let outcome = load::run(
-        &target,
-        settings.connections,
-        settings.duration,
-        settings.max_requests,
-    )
-    .await?;
-    side.statements_under_load += statements(client, server).await? - before;
-    side.outcome.merge(outcome);
-    Ok(())
-}
-
-fn row(label: &str, side: &mut Side, limit: Option<f64>) -> String {
-    let per_second = side.outcome.per_second();
-    let ratio = limit.map_or("".to_owned(), |limit| {
-        format!("{:.0} %", 100.0 * per_second / limit)
-    });
-    format!(
-        "| {label} | {per_second:.0} | {ratio} | {:.2} | {:.2} | {} | {} |",
-        side.outcome.quantile_ms(0.5),
-        side.outcome.quantile_ms(0.99),
-        side.statements(),
-        side.outcome.errors,
-    )
-}
-
-const HEADER: &str = "| query / side | requests/s | of the limit | p50 ms | p99 ms | SQL statements per request (alone / under load) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
-
 async fn benchmark(args: Args) -> anyhow::Result<()> {
     let settings = Settings {
         connections: args.connections,
@@ -371,103 +269,16 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
         drop_database(&args.database_url, &real_name).await?;
         return Ok(());
     }
-    let warm = start_gnlc("gnlc (warm)", &real_url, &["--worker", "false"])?;
-    let reading = start_gnlc(
-        "gnlc (warm, version reads)",
-        &real_url,
-        &["--worker", "false", "--data-version-notifications", "false"],
-    )?;
-    let cold = start_gnlc(
-        "gnlc (cold)",
-        &real_url,
-        &["--worker", "false", "--response-cache", "0"],
-    )?;
-
-    let folder = std::env::temp_dir().join(format!("gnlc-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&folder)?;
-    let mut files = Vec::new();
-    for (i, (_, query)) in QUERIES.iter().enumerate() {
-        let path = folder.join(format!("{i}.json"));
-        std::fs::write(&path, answer(&client, &cold, query).await?)?;
-        files.push(path.display().to_string());
+    let mut backends = vec![table::Backend::postgres(&real_url)?];
+    if args.sqlite {
+        backends.push(table::Backend::sqlite()?);
     }
-    let mut limit_args = vec!["child-limit".to_owned()];
-    limit_args.extend(files);
-    let limit = Server::start("the limit", &limit_args)?;
-    std::fs::remove_dir_all(&folder)?;
-
     println!(
         "{} connections, {} × {:.1} s per side, alternating the sides.\n",
         args.connections, args.rounds, args.seconds
     );
-    println!("{HEADER}");
-    let mut real_cold = Vec::new();
-    for (i, (name, query)) in QUERIES.iter().enumerate() {
-        if !args.queries.is_empty() && !args.queries.iter().any(|q| q == name) {
-            real_cold.push(None);
-            continue;
-        }
-        let (mut at_limit, mut hot, mut read, mut cool) =
-            (Side::new(), Side::new(), Side::new(), Side::new());
-        // Each side answers the same bytes.
-        let expected = answer(&client, &cold, query).await?;
-        for server in [&warm, &reading] {
-            if answer(&client, server, query).await? != expected {
-                bail!(
-                    "{} and the cold server answer {name} differently",
-                    server.name
-                );
-            }
-        }
-        let limit_target = Target {
-            url: limit.url(&format!("/{i}")),
-            body: request_body(query),
-        };
-        for _ in 0..args.rounds {
-            at_limit
-                .outcome
-                .merge(measure(&settings, &limit_target).await?);
-            measure_gnlc(&client, &settings, &warm, query, &mut hot).await?;
-            measure_gnlc(&client, &settings, &reading, query, &mut read).await?;
-            measure_gnlc(&client, &settings, &cold, query, &mut cool).await?;
-        }
-        let limit_rate = at_limit.outcome.per_second();
-        println!(
-            "{}",
-            row(&format!("{name}: the limit"), &mut at_limit, None)
-        );
-        println!(
-            "{}",
-            row(&format!("{name}: gnlc, warm"), &mut hot, Some(limit_rate))
-        );
-        println!(
-            "{}",
-            row(
-                &format!("{name}: gnlc, warm, version reads"),
-                &mut read,
-                Some(limit_rate)
-            )
-        );
-        println!(
-            "{}",
-            row(&format!("{name}: gnlc, cold"), &mut cool, Some(limit_rate))
-        );
-        real_cold.push(Some(Baseline {
-            per_second: cool.outcome.per_second(),
-            p50_ms: cool.outcome.quantile_ms(0.5),
-            statements: cool.statements(),
-            cities: cities_in(&expected)?,
-        }));
-    }
-    println!();
-    println!(
-        "Peak RSS (VmHWM of each server process): gnlc warm {:.1} MiB, gnlc warm with version reads {:.1} MiB, gnlc cold {:.1} MiB, the limit {:.1} MiB.",
-        warm.peak_rss_mib()?,
-        reading.peak_rss_mib()?,
-        cold.peak_rss_mib()?,
-        limit.peak_rss_mib()?
-    );
-    drop((warm, reading, cold, limit));
+    let real_cold = table::run(&client, &settings, args.rounds, &args.queries, &backends).await?;
+    drop(backends);
 
     if args.synthetic_cities > 0 {
         scale(&args, &settings, &client, &real_cold).await?;
