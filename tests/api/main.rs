@@ -15,6 +15,7 @@ mod graphiql;
 mod helpers;
 mod limits;
 mod membership;
+mod mutation_attacks;
 mod nearby;
 mod notify;
 mod nul;
