@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use gnlc::access::Role;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use super::subscribe_to_admissions;
@@ -209,6 +210,27 @@ async fn deliveries_can_be_sent_again(backend: Backend) {
             .await
             .0,
         "NOT_FOUND"
+    );
+
+    // Deleting the endpoint deletes its deliveries and their attempts.
+    receiver.wait_for(3, true).await;
+    settled(&app, &partner, &endpoint, 1).await;
+    let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
+    app.data(Some(&partner), delete, json!({ "id": endpoint }))
+        .await;
+    assert_eq!(
+        entity::delivery::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        entity::delivery_attempt::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
     );
 }
 
