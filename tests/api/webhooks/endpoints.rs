@@ -48,6 +48,32 @@ async fn an_account_has_at_most_its_share_of_endpoints(backend: Backend) {
     subscribe(&app, &partner, "http://127.0.0.1:9/3", json!({})).await;
 }
 
+/// Creations at once cannot both pass the share: each account's are taken one at a time.
+async fn creations_at_once_stay_within_the_share(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhooks.max_endpoints_per_partner = 2).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let creations = (0..6).map(|i| {
+        let create = json!({ "input": { "url": format!("http://127.0.0.1:9/{i}") } });
+        app.graphql_as(Some(&partner), CREATE_ENDPOINT, create)
+    });
+    let answers = futures_util::future::join_all(creations).await;
+    let created = answers
+        .iter()
+        .filter(|(_, body)| body.get("errors").is_none())
+        .count();
+    assert_eq!(created, 2, "{answers:?}");
+    for (_, body) in answers
+        .iter()
+        .filter(|(_, body)| body.get("errors").is_some())
+    {
+        assert_eq!(body["errors"][0]["extensions"]["limit"], 2, "{body}");
+    }
+    let mine = app
+        .data(Some(&partner), "{ webhookEndpoints { id } }", json!({}))
+        .await;
+    assert_eq!(mine["webhookEndpoints"].as_array().unwrap().len(), 2);
+}
+
 async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
     let (admin, partner) = admin_and_partner(&app).await;
     let receiver = Receiver::start(vec![Reply::ok()]);
@@ -242,5 +268,6 @@ on_both_backends!(
 
 for_each_backend!(
     an_account_has_at_most_its_share_of_endpoints,
+    creations_at_once_stay_within_the_share,
     deliveries_can_be_sent_again,
 );
