@@ -216,10 +216,14 @@ pub async fn record(
     let mut update = webhook_endpoint::Entity::update_many()
         .filter(webhook_endpoint::Column::Id.eq(endpoint.id));
     if outcome.succeeded() {
-        update = update.col_expr(
-            webhook_endpoint::Column::FailingSince,
-            Expr::value(Option::<i64>::None),
-        );
+        // Only an endpoint that was failing is written: a healthy one's row is left alone
+        // (not locked by every success of its concurrent deliveries).
+        update = update
+            .col_expr(
+                webhook_endpoint::Column::FailingSince,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(webhook_endpoint::Column::FailingSince.is_not_null());
     } else {
         let failing_since = endpoint.failing_since.unwrap_or(now);
         let failing_for = Duration::from_millis((now - failing_since).max(0) as u64);

@@ -345,19 +345,15 @@ pub async fn delete(
 ) -> Result<webhook_endpoint::Model> {
     let endpoint = find(db, principal, id).await?;
     let txn = crate::database::begin_write(db).await?;
-    let deliveries: Vec<i32> = delivery::Entity::find()
+    let deliveries = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .filter(delivery::Column::EndpointId.eq(endpoint.id))
-        .into_tuple()
-        .all(&txn)
+        .into_query();
+    entity::delivery_attempt::Entity::delete_many()
+        .filter(entity::delivery_attempt::Column::DeliveryId.in_subquery(deliveries))
+        .exec(&txn)
         .await?;
-    for chunk in deliveries.chunks(1000) {
-        entity::delivery_attempt::Entity::delete_many()
-            .filter(entity::delivery_attempt::Column::DeliveryId.is_in(chunk.to_vec()))
-            .exec(&txn)
-            .await?;
-    }
     delivery::Entity::delete_many()
         .filter(delivery::Column::EndpointId.eq(endpoint.id))
         .exec(&txn)

@@ -207,24 +207,18 @@ impl Worker {
     }
 
     async fn try_deliver(&self, delivery_id: i32) -> Result<(), DbErr> {
-        let Some(delivery) = entity::delivery::Entity::find_by_id(delivery_id)
+        // The delivery with its event and endpoint, in one query.
+        let found = entity::delivery::Entity::find_by_id(delivery_id)
+            .find_also_related(event::Entity)
+            .find_also_related(webhook_endpoint::Entity)
             .one(&self.db)
-            .await?
-        else {
+            .await?;
+        let Some((delivery, Some(event), Some(endpoint))) = found else {
             return Ok(());
         };
         if !delivery::held_by(&delivery, &self.name) {
             return Ok(()); // another worker took it over after our lease ran out
         }
-        let event = event::Entity::find_by_id(delivery.event_id)
-            .one(&self.db)
-            .await?;
-        let endpoint = webhook_endpoint::Entity::find_by_id(delivery.endpoint_id)
-            .one(&self.db)
-            .await?;
-        let (Some(event), Some(endpoint)) = (event, endpoint) else {
-            return Ok(());
-        };
 
         let outcome = self.attempt(&event, &endpoint).await;
         let attempt_number = delivery.attempt_count + 1;

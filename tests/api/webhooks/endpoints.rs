@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use gnlc::access::Role;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use super::subscribe_to_admissions;
@@ -45,6 +46,32 @@ async fn an_account_has_at_most_its_share_of_endpoints(backend: Backend) {
     app.data(Some(&partner), delete, json!({ "id": first }))
         .await;
     subscribe(&app, &partner, "http://127.0.0.1:9/3", json!({})).await;
+}
+
+/// Creations at once cannot both pass the share: each account's are taken one at a time.
+async fn creations_at_once_stay_within_the_share(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhooks.max_endpoints_per_partner = 2).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let creations = (0..6).map(|i| {
+        let create = json!({ "input": { "url": format!("http://127.0.0.1:9/{i}") } });
+        app.graphql_as(Some(&partner), CREATE_ENDPOINT, create)
+    });
+    let answers = futures_util::future::join_all(creations).await;
+    let created = answers
+        .iter()
+        .filter(|(_, body)| body.get("errors").is_none())
+        .count();
+    assert_eq!(created, 2, "{answers:?}");
+    for (_, body) in answers
+        .iter()
+        .filter(|(_, body)| body.get("errors").is_some())
+    {
+        assert_eq!(body["errors"][0]["extensions"]["limit"], 2, "{body}");
+    }
+    let mine = app
+        .data(Some(&partner), "{ webhookEndpoints { id } }", json!({}))
+        .await;
+    assert_eq!(mine["webhookEndpoints"].as_array().unwrap().len(), 2);
 }
 
 async fn a_paused_endpoint_gets_its_deliveries_on_resume(app: TestApp) {
@@ -210,6 +237,27 @@ async fn deliveries_can_be_sent_again(backend: Backend) {
             .0,
         "NOT_FOUND"
     );
+
+    // Deleting the endpoint deletes its deliveries and their attempts.
+    receiver.wait_for(3, true).await;
+    settled(&app, &partner, &endpoint, 1).await;
+    let delete = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
+    app.data(Some(&partner), delete, json!({ "id": endpoint }))
+        .await;
+    assert_eq!(
+        entity::delivery::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        entity::delivery_attempt::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 on_both_backends!(
@@ -220,5 +268,6 @@ on_both_backends!(
 
 for_each_backend!(
     an_account_has_at_most_its_share_of_endpoints,
+    creations_at_once_stay_within_the_share,
     deliveries_can_be_sent_again,
 );

@@ -69,6 +69,13 @@ async fn failures_then_success_are_all_recorded(app: TestApp) {
         json!([]),
         "it succeeded in the end"
     );
+    let get = "query($id: ID!) { webhookEndpoint(id: $id) { status failingSince } }";
+    assert_eq!(
+        app.data(Some(&partner), get, json!({ "id": endpoint }))
+            .await["webhookEndpoint"],
+        json!({ "status": "ACTIVE", "failingSince": null }),
+        "the success ended the endpoint's failing streak"
+    );
 }
 
 async fn gone_disables_the_endpoint(app: TestApp) {
