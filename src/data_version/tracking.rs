@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -148,30 +148,57 @@ impl DataVersions {
             self.listener.clone().keep_alive(self.db.clone()),
         ));
         listener.listen(NOTIFY_CHANNEL).await?;
-        let version = super::current(&self.db).await?;
-        self.start_following(version);
-        self.listener.applied(&self.db, version).await?;
-        tracing::debug!(version, "following data-version notifications");
+        let mut written = self
+            .start_following(super::current(&self.db).await?)
+            .await?;
+        tracing::debug!(version = written, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
-            let version = match notification.payload().parse::<i64>() {
-                Ok(version) => version,
-                Err(_) => super::current(&self.db).await?,
+            // The notifications already in (a burst of changes) are applied at once: one
+            // write for the highest. A payload that is no version: the version is read.
+            let mut version = notification.payload().parse::<i64>().ok();
+            while let Some(more) = listener.next_buffered() {
+                version = version
+                    .zip(more.payload().parse::<i64>().ok())
+                    .map(|(a, b)| a.max(b));
+            }
+            let version = match version {
+                Some(version) => version,
+                None => super::current(&self.db).await?,
             };
-            let applied = self.apply(version);
-            self.listener.applied(&self.db, applied).await?;
+            self.apply_and_write(version, &mut written).await?;
         }
         Err(ListenError::Lost)
     }
 
-    /// The version read once this process follows changes: requests use it from now on.
-    pub(super) fn start_following(&self, version: i64) {
+    /// The version read once this process follows changes: requests use it from now on, and
+    /// it is written as this process's applied one. Returns it, as the version written.
+    pub(super) async fn start_following(&self, version: i64) -> Result<i64, DbErr> {
         self.saw(version);
         self.notified.send_replace(Some(version));
+        self.listener.applied(&self.db, version).await?;
+        Ok(version)
+    }
+
+    /// Applies a version a change made known (see [`Self::apply`]), and writes the one
+    /// applied as this process's when it rose above `written`, the one last written (which
+    /// it then becomes): a write costs a statement, and on SQLite wakes every watching
+    /// process.
+    pub(super) async fn apply_and_write(
+        &self,
+        version: i64,
+        written: &mut i64,
+    ) -> Result<(), DbErr> {
+        let applied = self.apply(version);
+        if applied > *written {
+            self.listener.applied(&self.db, applied).await?;
+            *written = applied;
+        }
+        Ok(())
     }
 
     /// Applies a version a change made known, and returns the one requests use from now on
     /// (never lower than before).
-    pub(super) fn apply(&self, version: i64) -> i64 {
+    fn apply(&self, version: i64) -> i64 {
         self.saw(version);
         let mut applied = version;
         self.notified.send_modify(|known| {

@@ -49,9 +49,7 @@ pub(super) async fn watch_once(
     let changes = Arc::new(Changes::default());
     // Watching until dropped.
     let _watcher = watch(file, changes.clone())?;
-    let mut written = super::current(db).await?;
-    versions.start_following(written);
-    listener.applied(db, written).await?;
+    let mut written = versions.start_following(super::current(db).await?).await?;
     tracing::debug!(
         version = written,
         file = %file.display(),
@@ -63,12 +61,10 @@ pub(super) async fn watch_once(
         if let Some(error) = changes.failure() {
             return Err(error.into());
         }
-        let applied = versions.apply(super::current(db).await?);
         // Only a version that rose is written: writing wakes every process again.
-        if applied > written {
-            listener.applied(db, applied).await?;
-            written = applied;
-        }
+        versions
+            .apply_and_write(super::current(db).await?, &mut written)
+            .await?;
     }
 }
 

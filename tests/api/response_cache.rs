@@ -258,7 +258,32 @@ pub async fn until_cached_cost(app: &TestApp, query: &str, statements: u64) {
     panic!("a cached answer never cost {statements} statements");
 }
 
+/// Reading the data version per request (notifications off): a request that is no query,
+/// never answered from the cache nor kept in it, reads no version; a query does.
+async fn only_a_query_reads_the_data_version(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.http.data_version_notifications = false).await;
+    for (document, expected) in [
+        ("{ regions { name ", "GRAPHQL_PARSE_FAILED"),
+        (
+            r#"mutation { withdrawCity(slug: "cahul", withdrawnOn: "2026-01-01") { name } }"#,
+            "UNAUTHENTICATED",
+        ),
+    ] {
+        let before = app.statements.get();
+        let (code, _) = app.error(None, document, json!({})).await;
+        assert_eq!(code, expected);
+        assert_eq!(app.statements.get() - before, 0, "{document}");
+    }
+    let regions = "{ regions { slug } }";
+    app.data(None, regions, json!({})).await;
+    assert_eq!(
+        statements_and_data(&app, regions).await.0,
+        cached_cost(false)
+    );
+}
+
 for_each_backend!(
+    only_a_query_reads_the_data_version,
     a_repeated_query_is_answered_from_memory,
     an_admission_is_seen_by_the_next_query,
     an_admission_through_one_process_is_seen_at_once_through_another,

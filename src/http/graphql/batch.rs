@@ -23,7 +23,7 @@ pub(super) async fn serve(
             body.push(b',');
         }
         let encoded = match resolved {
-            Ok((wire, remember_as)) => call.run(wire, remember_as).await.outcome?,
+            Ok((wire, remember_as)) => call.run(wire, remember_as, false).await.outcome?,
             Err(answer) => encode(&answer, call.media, None),
         };
         body.extend_from_slice(&encoded.body);

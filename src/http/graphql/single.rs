@@ -44,7 +44,13 @@ pub(super) async fn serve(call: &Call<'_>, wire: WireRequest) -> Result<HttpResp
         };
         return Ok(respond(call, &encoded, Some(&cached.etag)));
     }
-    let encoded = call.run(wire, remember_as).await.outcome?;
+    // Without a version read yet, a query the cache may keep reads it once parsed (before
+    // it runs): a request that is no query never pays for it.
+    let ran = call
+        .run(wire, remember_as, slot.is_some() && version.is_none())
+        .await;
+    let version = version.or(ran.version);
+    let encoded = ran.outcome?;
     let tag = (encoded.clean && (call.is_get || (slot.is_some() && encoded.cacheable)))
         .then(|| etag::tag(call.media.content_type(), &encoded.body));
     if let (Some(key), Some(version), Some(tag)) = (slot, version, &tag) {
@@ -68,18 +74,22 @@ fn cache_key(call: &Call<'_>, wire: &WireRequest) -> Option<String> {
 /// Looks a request up in the response cache: the answer kept under `key` when it is at the
 /// current data version and the request is anonymous (a token's is checked and run), and
 /// the data version, read before the query runs (if it does) so that an answer is never
-/// newer than the version it is kept at. Neither without a key.
+/// newer than the version it is kept at. The version is read only to check an answer
+/// found; neither without a key.
 async fn lookup(call: &Call<'_>, key: Option<&str>) -> (Option<Arc<Cached>>, Option<i64>) {
     let (Some(cache), Some(key)) = (&call.service.cache, key) else {
         return (None, None);
     };
     let anonymous = matches!(call.principal, Principal::Anonymous)
         && !call.http.headers().contains_key(AUTHORIZATION);
-    let cached = cache.get(key).filter(|_| anonymous);
+    let Some(cached) = anonymous.then(|| cache.get(key)).flatten() else {
+        return (None, None);
+    };
     let version = call.service.versions.current().await;
-    match cached {
-        Some(cached) if version == Some(cached.version) => (Some(cached), version),
-        _ => (None, version),
+    if version == Some(cached.version) {
+        (Some(cached), version)
+    } else {
+        (None, version)
     }
 }
 

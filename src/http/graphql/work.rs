@@ -21,14 +21,20 @@ use crate::http::wire::WireRequest;
 impl Call<'_> {
     /// Runs a request's GraphQL work on the executor (parsing, checking its shape and
     /// cost, validating, executing, encoding), unless the deadline passes first: then the
-    /// work is stopped and the answer is `TIMEOUT`.
-    pub(super) async fn run(&self, wire: WireRequest, remember_as: Option<String>) -> Ran {
+    /// work is stopped and the answer is `TIMEOUT`. With `read_version`, a query reads the
+    /// data version before it runs (see [`Ran::version`]).
+    pub(super) async fn run(
+        &self,
+        wire: WireRequest,
+        remember_as: Option<String>,
+        read_version: bool,
+    ) -> Ran {
         let (http, media, deadline) = (self.http, self.media, self.deadline);
         let (service, principal, is_get) =
             (self.service.clone(), self.principal.clone(), self.is_get);
         let running = self.service.executor.spawn(async move {
             service
-                .work(wire, remember_as, principal, media, is_get)
+                .work(wire, remember_as, principal, media, is_get, read_version)
                 .await
         });
         // A batch's later requests may find the time already spent.
@@ -47,6 +53,7 @@ impl Call<'_> {
                 Some(Ran {
                     operation: None,
                     outcome: Ok(encode(&internal, media, None)),
+                    version: None,
                 })
             }
             None => None,
@@ -67,6 +74,7 @@ impl Call<'_> {
             Ran {
                 operation: None,
                 outcome: Ok(encode(&timeout, media, None)),
+                version: None,
             }
         });
         if let Some(operation) = &ran.operation {
@@ -85,6 +93,7 @@ impl GraphQLService {
         principal: Principal,
         media: MediaType,
         is_get: bool,
+        read_version: bool,
     ) -> Ran {
         let tokens = tokens::count(
             wire.query.as_deref().unwrap_or_default(),
@@ -101,6 +110,7 @@ impl GraphQLService {
             return Ran {
                 operation: None,
                 outcome: Ok(encode(&refusal, media, None)),
+                version: None,
             };
         }
         let query = remember_as.as_ref().and(wire.query.clone());
@@ -110,6 +120,7 @@ impl GraphQLService {
                 return Ran {
                     operation: None,
                     outcome: Err(error),
+                    version: None,
                 };
             }
         };
@@ -119,6 +130,7 @@ impl GraphQLService {
                 return Ran {
                     operation,
                     outcome: Ok(encode(&response, media, None)),
+                    version: None,
                 };
             }
         };
@@ -128,8 +140,16 @@ impl GraphQLService {
                 return Ran {
                     operation,
                     outcome: Ok(encode_refusal(&refusal, media)),
+                    version: None,
                 };
             }
+        };
+        // Read before the query runs, so that its answer is never newer than the version it
+        // is kept at; only a query's answer may be kept.
+        let version = if read_version && kind == Some(OperationType::Query) {
+            self.versions.current().await
+        } else {
+            None
         };
         // Waits for room among the requests running; the deadline still holds meanwhile.
         let _room = self.executor.admit(cost.unwrap_or(1)).await;
@@ -157,6 +177,7 @@ impl GraphQLService {
         Ran {
             operation,
             outcome: Ok(encoded),
+            version,
         }
     }
 
@@ -183,6 +204,8 @@ pub(super) struct Ran {
     /// The operation's name (for the log line and the metrics), once known.
     pub(super) operation: Option<String>,
     pub(super) outcome: Result<Encoded, HttpError>,
+    /// The data version read before the query ran, when asked for and it is a query.
+    pub(super) version: Option<i64>,
 }
 
 /// A request as it came, to run again (its document is parsed again then: that is rare).
