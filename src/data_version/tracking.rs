@@ -36,6 +36,9 @@ use super::NOTIFY_CHANNEL;
 use super::listeners::{self, Listener};
 use super::watching;
 
+/// The connections a process follows the version with (its reads, and its row among the
+/// listening processes).
+const FOLLOWING_CONNECTIONS: u32 = 2;
 /// How long a change's answer waits for every listening process to apply it.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
 /// How long starting up waits for the first `LISTEN`.
@@ -94,10 +97,21 @@ impl DataVersions {
     /// notifications, or by watching an SQLite database's files. Spawns the task that follows
     /// them, and waits (a bounded time) until it does. Nothing to do on an in-memory SQLite
     /// database: requests read the version.
+    ///
+    /// Following runs on a small pool of its own, beside the requests' (as `/healthz` does):
+    /// its reads and writes are never counted as a request's statements, nor wait for a
+    /// request's connection.
     pub async fn listen(self: &Arc<Self>, database_url: &str) {
-        let follow = match self.db.get_database_backend() {
+        let db = match crate::database::connect(database_url, FOLLOWING_CONNECTIONS).await {
+            Ok((db, _not_a_request_statement)) => db,
+            Err(error) => {
+                tracing::warn!(%error, "cannot connect to follow the data version; reading it per request");
+                return;
+            }
+        };
+        let follow = match db.get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => Follow::Notifications(database_url.to_owned()),
-            sea_orm::DatabaseBackend::Sqlite => match watching::database_file(&self.db).await {
+            sea_orm::DatabaseBackend::Sqlite => match watching::database_file(&db).await {
                 Ok(Some(file)) => Follow::Files(file),
                 Ok(None) => return,
                 Err(error) => {
@@ -114,13 +128,13 @@ impl DataVersions {
             let mut pause = RECONNECT_PAUSE / 2;
             loop {
                 let Err(error) = match &follow {
-                    Follow::Notifications(url) => versions.listen_once(url).await,
-                    Follow::Files(file) => watching::watch_once(&versions, file).await,
+                    Follow::Notifications(url) => versions.listen_once(url, &db).await,
+                    Follow::Files(file) => watching::watch_once(&versions, file, &db).await,
                 };
                 // Requests read the version from now on, before this process stops being
                 // waited for.
                 let listened = versions.notified.send_replace(None).is_some();
-                versions.listener.leave(&versions.db).await;
+                versions.listener.leave(&db).await;
                 // It had listened if it knew the version: the next failure is a new one.
                 pause = if listened {
                     RECONNECT_PAUSE
@@ -139,18 +153,17 @@ impl DataVersions {
     /// after it is notified), then follows the notifications until the connection fails.
     /// Joins the listening processes first, so that changes committed from then on wait for
     /// this one; each version is written there once applied.
-    async fn listen_once(&self, url: &str) -> Result<Infallible, ListenError> {
+    async fn listen_once(
+        &self,
+        url: &str,
+        db: &DatabaseConnection,
+    ) -> Result<Infallible, ListenError> {
         let mut listener = PgListener::connect(url).await?;
         // A lost connection ends this round: the next one listens and reads afresh.
         listener.eager_reconnect(false);
-        self.listener.join(&self.db).await?;
-        let _alive = AbortOnDrop(tokio::spawn(
-            self.listener.clone().keep_alive(self.db.clone()),
-        ));
+        let _alive = self.join(db).await?;
         listener.listen(NOTIFY_CHANNEL).await?;
-        let mut written = self
-            .start_following(super::current(&self.db).await?)
-            .await?;
+        let mut written = self.start_following(db).await?;
         tracing::debug!(version = written, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
             // The notifications already in (a burst of changes) are applied at once: one
@@ -163,19 +176,30 @@ impl DataVersions {
             }
             let version = match version {
                 Some(version) => version,
-                None => super::current(&self.db).await?,
+                None => super::current(db).await?,
             };
-            self.apply_and_write(version, &mut written).await?;
+            self.apply_and_write(db, version, &mut written).await?;
         }
         Err(ListenError::Lost)
     }
 
-    /// The version read once this process follows changes: requests use it from now on, and
-    /// it is written as this process's applied one. Returns it, as the version written.
-    pub(super) async fn start_following(&self, version: i64) -> Result<i64, DbErr> {
+    /// Joins the listening processes (before listening or watching: changes committed from
+    /// then on wait for this one), and says it is alive until the returned guard is dropped.
+    pub(super) async fn join(&self, db: &DatabaseConnection) -> Result<AbortOnDrop, DbErr> {
+        self.listener.join(db).await?;
+        Ok(AbortOnDrop(tokio::spawn(
+            self.listener.clone().keep_alive(db.clone()),
+        )))
+    }
+
+    /// Reads the version once this process follows changes (a change committed before is in
+    /// that read): requests use it from now on, and it is written as this process's applied
+    /// one. Returns it, as the version written.
+    pub(super) async fn start_following(&self, db: &DatabaseConnection) -> Result<i64, DbErr> {
+        let version = super::current(db).await?;
         self.saw(version);
         self.notified.send_replace(Some(version));
-        self.listener.applied(&self.db, version).await?;
+        self.listener.applied(db, version).await?;
         Ok(version)
     }
 
@@ -185,12 +209,13 @@ impl DataVersions {
     /// process.
     pub(super) async fn apply_and_write(
         &self,
+        db: &DatabaseConnection,
         version: i64,
         written: &mut i64,
     ) -> Result<(), DbErr> {
         let applied = self.apply(version);
         if applied > *written {
-            self.listener.applied(&self.db, applied).await?;
+            self.listener.applied(db, applied).await?;
             *written = applied;
         }
         Ok(())
@@ -206,14 +231,6 @@ impl DataVersions {
             *known = Some(applied);
         });
         applied
-    }
-
-    pub(super) fn db(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
-    pub(super) fn listener(&self) -> &Listener {
-        &self.listener
     }
 
     /// The data version as of a read started after this call, or as notified; `None` if it

@@ -19,7 +19,7 @@ use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use tokio::sync::Notify;
 
-use super::tracking::{AbortOnDrop, DataVersions, ListenError};
+use super::tracking::{DataVersions, ListenError};
 
 /// The file of an SQLite database, as SQLite opened it (an absolute path); `None` for an
 /// in-memory database, which no other process shares.
@@ -42,14 +42,13 @@ pub(super) async fn database_file(db: &DatabaseConnection) -> Result<Option<Path
 pub(super) async fn watch_once(
     versions: &DataVersions,
     file: &Path,
+    db: &DatabaseConnection,
 ) -> Result<Infallible, ListenError> {
-    let (db, listener) = (versions.db(), versions.listener());
-    listener.join(db).await?;
-    let _alive = AbortOnDrop(tokio::spawn(listener.clone().keep_alive(db.clone())));
+    let _alive = versions.join(db).await?;
     let changes = Arc::new(Changes::default());
     // Watching until dropped.
     let _watcher = watch(file, changes.clone())?;
-    let mut written = versions.start_following(super::current(db).await?).await?;
+    let mut written = versions.start_following(db).await?;
     tracing::debug!(
         version = written,
         file = %file.display(),
@@ -63,7 +62,7 @@ pub(super) async fn watch_once(
         }
         // Only a version that rose is written: writing wakes every process again.
         versions
-            .apply_and_write(super::current(db).await?, &mut written)
+            .apply_and_write(db, super::current(db).await?, &mut written)
             .await?;
     }
 }
