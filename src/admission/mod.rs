@@ -347,13 +347,11 @@ async fn withdraw_in_one_transaction(
     let mut active: city::ActiveModel = city.into();
     active.withdrawn_on = Set(Some(on));
     let city = active.update(&txn).await?;
-    let country = country::Entity::find_by_id(city.country_id)
+    let (country, region) = country::Entity::find_by_id(city.country_id)
+        .find_also_related(region::Entity)
         .one(&txn)
-        .await?;
-    let country = country.ok_or_else(|| DbErr::RecordNotFound("the city's country".into()))?;
-    let region = region::Entity::find_by_id(country.region_id)
-        .one(&txn)
-        .await?;
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the city's country".into()))?;
     events::publish_withdrawal(&txn, &city, &country, region.as_ref(), on).await?;
     let data_version = crate::data_version::bump(&txn).await?;
     txn.commit().await?;
