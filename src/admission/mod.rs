@@ -187,9 +187,10 @@ async fn admit_in_one_transaction(
         admission.replace_published_figures,
     );
     let cohort = save_cohort(&txn, existing, admission.year, figures, digest).await?;
+    let regions_by_id: HashMap<i32, &region::Model> = regions.values().map(|r| (r.id, r)).collect();
     let mut admitted = Vec::with_capacity(admission.cities.len());
     for (city, slug) in admission.cities.iter().zip(slugs) {
-        admitted.push(add_city(&txn, city, slug, &cohort, &countries, &regions).await?);
+        admitted.push(add_city(&txn, city, slug, &cohort, &countries, &regions_by_id).await?);
     }
 
     let deliveries = events::publish_admission(&txn, &cohort, &admitted).await?;
@@ -256,7 +257,7 @@ async fn add_city(
     slug: String,
     cohort: &cohort::Model,
     countries: &HashMap<String, country::Model>,
-    regions: &HashMap<String, region::Model>,
+    regions: &HashMap<i32, &region::Model>,
 ) -> Result<AdmittedRow, DbErr> {
     let code = normalise_country_code(&city.country).unwrap_or_default();
     let country = countries
@@ -277,10 +278,7 @@ async fn add_city(
     }
     .insert(txn)
     .await?;
-    let region = regions
-        .values()
-        .find(|r| r.id == country.region_id)
-        .cloned();
+    let region = regions.get(&country.region_id).map(|r| (*r).clone());
     Ok((row, country.clone(), region))
 }
 
@@ -347,13 +345,11 @@ async fn withdraw_in_one_transaction(
     let mut active: city::ActiveModel = city.into();
     active.withdrawn_on = Set(Some(on));
     let city = active.update(&txn).await?;
-    let country = country::Entity::find_by_id(city.country_id)
+    let (country, region) = country::Entity::find_by_id(city.country_id)
+        .find_also_related(region::Entity)
         .one(&txn)
-        .await?;
-    let country = country.ok_or_else(|| DbErr::RecordNotFound("the city's country".into()))?;
-    let region = region::Entity::find_by_id(country.region_id)
-        .one(&txn)
-        .await?;
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the city's country".into()))?;
     events::publish_withdrawal(&txn, &city, &country, region.as_ref(), on).await?;
     let data_version = crate::data_version::bump(&txn).await?;
     txn.commit().await?;

@@ -70,24 +70,13 @@ impl<'a> Walk<'a> {
         let model = self.model;
         match node {
             Node::Schema => match name {
-                "types" => self.each(
-                    set,
-                    model
-                        .named
-                        .keys()
-                        .filter_map(|n| model.ref_ids.get(n))
-                        .map(|&id| Node::Type(id))
-                        .collect(),
-                ),
+                "types" => self.each(set, model.named_ids.iter().map(|&id| Node::Type(id))),
                 "queryType" => self.named(set, &model.query),
                 "mutationType" => match &model.mutation {
                     Some(mutation) => self.named(set, mutation),
                     None => 0,
                 },
-                "directives" => self.each(
-                    set,
-                    (0..model.directives.len()).map(Node::Directive).collect(),
-                ),
+                "directives" => self.each(set, (0..model.directives.len()).map(Node::Directive)),
                 _ => 0,
             },
             Node::Type(id) => {
@@ -102,14 +91,11 @@ impl<'a> Walk<'a> {
                         .map_or(0, |inner| self.selection_set(set, Node::Type(inner))),
                     ("fields", Some((ty, shown))) => {
                         let count = shown.fields.as_ref().map_or(0, Vec::len);
-                        self.each(
-                            set,
-                            (0..count).map(|i| Node::Field(ty.as_str(), i)).collect(),
-                        )
+                        self.each(set, (0..count).map(|i| Node::Field(ty.as_str(), i)))
                     }
                     ("inputFields", Some((_, shown))) => {
-                        let inputs = shown.input_fields.clone().unwrap_or_default();
-                        self.each(set, inputs.into_iter().map(Node::InputValue).collect())
+                        let inputs = shown.input_fields.iter().flatten();
+                        self.each(set, inputs.map(|&id| Node::InputValue(id)))
                     }
                     ("enumValues", Some((_, shown))) => shown
                         .enum_values
@@ -128,7 +114,7 @@ impl<'a> Walk<'a> {
                     return 1;
                 };
                 match name {
-                    "args" => self.each(set, args.iter().map(|&id| Node::InputValue(id)).collect()),
+                    "args" => self.each(set, args.iter().map(|&id| Node::InputValue(id))),
                     "type" => self.selection_set(set, Node::Type(*field_type)),
                     _ => 0,
                 }
@@ -139,8 +125,8 @@ impl<'a> Walk<'a> {
             },
             Node::Directive(d) => match name {
                 "args" => {
-                    let args = model.directives[d].clone();
-                    self.each(set, args.into_iter().map(Node::InputValue).collect())
+                    let args = model.directives[d].iter();
+                    self.each(set, args.map(|&id| Node::InputValue(id)))
                 }
                 _ => 0,
             },
@@ -148,8 +134,8 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn each(&mut self, set: &'a SelectionSet, nodes: Vec<Node<'a>>) -> u64 {
-        nodes.into_iter().fold(0u64, |total, node| {
+    fn each(&mut self, set: &'a SelectionSet, nodes: impl Iterator<Item = Node<'a>>) -> u64 {
+        nodes.fold(0u64, |total, node| {
             total.saturating_add(self.selection_set(set, node))
         })
     }

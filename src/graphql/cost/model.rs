@@ -29,6 +29,8 @@ pub struct CostModel {
     pub(super) query: String,
     pub(super) mutation: Option<String>,
     pub(super) named: HashMap<String, IntrospectedType>,
+    /// The interned references of the named types, as `__schema { types }` lists them.
+    pub(super) named_ids: Vec<usize>,
     pub(super) refs: Vec<TypeRef>,
     pub(super) ref_ids: HashMap<String, usize>,
     /// Each directive's argument types.
@@ -43,6 +45,7 @@ impl CostModel {
             query: "Query".into(),
             mutation: None,
             named: HashMap::new(),
+            named_ids: Vec::new(),
             refs: Vec::new(),
             ref_ids: HashMap::new(),
             directives: Vec::new(),
@@ -55,6 +58,8 @@ impl CostModel {
                 });
             model.add(&document);
         }
+        let ids = model.named.keys().filter_map(|n| model.ref_ids.get(n));
+        model.named_ids = ids.copied().collect();
         model
     }
 

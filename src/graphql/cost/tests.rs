@@ -191,3 +191,31 @@ fn a_document_is_bounded_as_a_whole() {
     ));
     assert_eq!(check_shape(&document, 200), Ok(()));
 }
+
+/// The values of an answer: one for each field it holds, at any depth.
+fn values_in(answer: &serde_json::Value) -> u64 {
+    match answer {
+        serde_json::Value::Object(fields) => fields.values().map(|v| 1 + values_in(v)).sum(),
+        serde_json::Value::Array(items) => items.iter().map(values_in).sum(),
+        _ => 0,
+    }
+}
+
+#[tokio::test]
+async fn introspection_costs_exactly_what_the_schema_answers() {
+    use async_graphql::{EmptySubscription, Schema};
+
+    use crate::graphql::{mutation::Mutation, query::Query};
+
+    let schema = Schema::build(Query, Mutation, EmptySubscription).finish();
+    for query in [
+        "{ __schema { types { kind name fields { name args { name } } inputFields { name } enumValues { name } } } }",
+        "{ __schema { queryType { name } mutationType { name } } }",
+        r#"{ __type(name: "Query") { fields { name type { kind ofType { kind ofType { name } } } } } }"#,
+    ] {
+        let answer = schema.execute(query).await;
+        assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+        let answer = answer.data.into_json().unwrap();
+        assert_eq!(cost_of(query, json()), values_in(&answer), "{query}");
+    }
+}

@@ -46,6 +46,13 @@ async fn a_withdrawn_city_is_a_former_member(app: TestApp) {
     let requests = receiver.wait_for(1, true).await;
     assert_eq!(requests[0].json()["data"]["city"]["name"], "Cahul");
     assert_eq!(requests[0].json()["data"]["withdrawnOn"], "2026-01-31");
+    // The event names the city's country and that country's region.
+    let country = &requests[0].json()["data"]["city"]["country"];
+    assert_eq!(country["iso2"], "MD", "{country}");
+    assert_eq!(
+        country["region"]["slug"], "europe-and-north-america",
+        "{country}"
+    );
 
     let lists = app
         .data(
