@@ -24,8 +24,9 @@ pub(super) struct TypeRef {
     pub(super) named: Option<String>,
 }
 
-/// The introspection types, as the spec defines them, and the built-in scalars: the
-/// schema's SDL leaves them out, but `__schema { types }` lists them.
+/// The introspection types, as the spec defines them, the built-in scalars and the built-in
+/// directives: the schema's SDL leaves them out (or some of them: a directive it declares
+/// is counted once), but `__schema { types }` and `__schema { directives }` list them.
 pub(super) const INTROSPECTION_SDL: &str = r#"
 scalar String
 scalar Int
@@ -40,6 +41,11 @@ type __InputValue { name: String! description: String type: __Type! defaultValue
 type __EnumValue { name: String! description: String isDeprecated: Boolean! deprecationReason: String }
 type __Directive { name: String! description: String locations: [__DirectiveLocation!]! args(includeDeprecated: Boolean = false): [__InputValue!]! isRepeatable: Boolean! }
 enum __DirectiveLocation { QUERY MUTATION SUBSCRIPTION FIELD FRAGMENT_DEFINITION FRAGMENT_SPREAD INLINE_FRAGMENT VARIABLE_DEFINITION SCHEMA SCALAR OBJECT FIELD_DEFINITION ARGUMENT_DEFINITION INTERFACE UNION ENUM ENUM_VALUE INPUT_OBJECT INPUT_FIELD_DEFINITION }
+directive @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
+directive @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
+directive @deprecated(reason: String = "No longer supported") on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION | ENUM_VALUE
+directive @specifiedBy(url: String!) on SCALAR
+directive @oneOf on INPUT_OBJECT
 "#;
 
 impl<'a> Walk<'a> {

@@ -35,6 +35,8 @@ pub struct CostModel {
     pub(super) ref_ids: HashMap<String, usize>,
     /// Each directive's argument types.
     pub(super) directives: Vec<Vec<usize>>,
+    /// The directives' names, each counted once.
+    directive_names: HashSet<String>,
 }
 
 impl CostModel {
@@ -49,6 +51,7 @@ impl CostModel {
             refs: Vec::new(),
             ref_ids: HashMap::new(),
             directives: Vec::new(),
+            directive_names: HashSet::new(),
         };
         for source in [sdl, INTROSPECTION_SDL] {
             // Both are ours: a schema that does not parse is a bug caught by the tests.
@@ -121,6 +124,11 @@ impl CostModel {
                     }
                     self.named.insert(name, introspected);
                 }
+                // Declared by the schema's SDL and again as a built-in: counted once.
+                TypeSystemDefinition::Directive(directive)
+                    if !self
+                        .directive_names
+                        .insert(directive.node.name.node.to_string()) => {}
                 TypeSystemDefinition::Directive(directive) => {
                     let args = directive
                         .node

@@ -211,6 +211,7 @@ async fn introspection_costs_exactly_what_the_schema_answers() {
     for query in [
         "{ __schema { types { kind name fields { name args { name } } inputFields { name } enumValues { name } } } }",
         "{ __schema { queryType { name } mutationType { name } } }",
+        "{ __schema { directives { name locations args { name type { name } } } } }",
         r#"{ __type(name: "Query") { fields { name type { kind ofType { kind ofType { name } } } } } }"#,
     ] {
         let answer = schema.execute(query).await;
