@@ -171,15 +171,7 @@ impl Application {
                 .wrap(from_fn(log_request))
                 .wrap(from_fn(request_id::stamp))
                 .route("/graphql", web::route().to(crate::http::graphql::endpoint))
-                .service(
-                    web::scope("/graphiql")
-                        .wrap(security_headers::pages())
-                        .route("", web::get().to(graphiql::page_endpoint))
-                        .route(
-                            "/assets/{digest}/{name}",
-                            web::get().to(graphiql::asset_endpoint),
-                        ),
-                )
+                .service(graphiql::scope())
                 .route("/metrics", web::get().to(metrics::endpoint))
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))

@@ -6,12 +6,14 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, Scope, guard, web};
 use serde::Serialize;
 
-use crate::http::vendored;
 use crate::http::web_assets::{WebAsset, WebAssets};
+use crate::http::{security_headers, vendored};
 /// The README's example queries, a click away in GraphiQL as tabs (the first is open).
 pub const EXAMPLES: &[Example] = &[
     Example {
@@ -140,12 +142,30 @@ fn page(assets: &WebAssets) -> String {
     page
 }
 
-pub async fn page_endpoint(graphiql: web::Data<GraphiQL>, request: HttpRequest) -> HttpResponse {
+/// `/graphiql` and its files, with the security headers of a page.
+pub fn scope() -> Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    // `HEAD` as `GET` (Actix sends no body), as a browser or a cache may ask.
+    let read = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    web::scope("/graphiql")
+        .wrap(security_headers::pages())
+        .route("", read().to(page_endpoint))
+        .route("/assets/{digest}/{name}", read().to(asset_endpoint))
+}
+
+async fn page_endpoint(graphiql: web::Data<GraphiQL>, request: HttpRequest) -> HttpResponse {
     // Asked for again every time: a new build's page names new assets.
     graphiql.page.respond_revalidated(&request)
 }
 
-pub async fn asset_endpoint(
+async fn asset_endpoint(
     graphiql: web::Data<GraphiQL>,
     path: web::Path<(String, String)>,
     request: HttpRequest,

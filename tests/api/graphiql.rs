@@ -133,6 +133,8 @@ async fn graphiql_and_its_files_are_served_from_the_binary() {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let head = app.client.head(app.url("/graphiql")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK, "HEAD as GET");
     let missing = fetch(&app, "/graphiql/assets/..%2F..%2FCargo.toml").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_page_headers(&missing, "a missing file");
