@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Refreshes web/vendor/ from web/package-lock.json: the built files of the pinned npm packages
-# that /graphiql loads (copied unmodified, with their licences), and web/vendor/manifest.json
-# naming each package's version and lock-file integrity and each file's SHA-256. gnlc embeds
+# that /graphiql loads (copied unmodified, with their licences; scripts and styles also gzipped),
+# and web/vendor/manifest.json naming each package's version and lock-file integrity and each
+# file's SHA-256. gnlc embeds
 # these files in its binary; a test (tests/api/vendored.rs) fails when they, the manifest and the
 # lock file disagree. Run it after changing web/package.json (and `npm install --prefix web
 # --package-lock-only` to pin the change), then commit web/vendor/.
@@ -33,6 +34,13 @@ rm -rf "$vendor"
 for file in "${files[@]}"; do
   mkdir -p "$vendor/$(dirname "$file")"
   cp "$work/node_modules/$file" "$vendor/$file"
+done
+# Scripts and styles also gzipped (-n: no name nor time, so the same file compresses the same),
+# for the browsers that accept it: GraphiQL's 3.5 MB script is 0.7 MB so.
+for file in "${files[@]}"; do
+  case "$file" in
+    *.js | *.css) gzip -9 -n -k "$vendor/$file" && files+=("$file.gz") ;;
+  esac
 done
 
 # The manifest, packages and files in a stable order, so that a refresh diffs cleanly.

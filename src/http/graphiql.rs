@@ -104,9 +104,17 @@ impl GraphiQL {
         let (licences, code): (Vec<_>, Vec<_>) = vendored_files
             .into_iter()
             .partition(|(path, _)| vendored::is_licence(path));
+        let gzipped = |path: &str| {
+            code.iter()
+                .find(|(other, _)| other.strip_suffix(".gz") == Some(path))
+                .map(|(_, bytes)| bytes.clone())
+        };
         let mut assets: Vec<WebAsset> = code
             .iter()
-            .map(|(path, bytes)| WebAsset::new(vendored::file_name(path), bytes.clone()))
+            .filter(|(path, _)| !vendored::is_gzipped(path))
+            .map(|(path, bytes)| {
+                WebAsset::new(vendored::file_name(path), bytes.clone()).with_gzip(gzipped(path))
+            })
             .collect();
         assets.extend(OWN_FILES.map(|(name, text)| WebAsset::new(name, text)));
         assets.push(WebAsset::new("licenses.txt", licence_text(&licences)));

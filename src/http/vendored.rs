@@ -21,16 +21,20 @@ macro_rules! vendored {
 
 pub const FILES: &[(&str, &[u8])] = vendored![
     "graphiql/graphiql.min.js",
+    "graphiql/graphiql.min.js.gz",
     "graphiql/graphiql.min.css",
+    "graphiql/graphiql.min.css.gz",
     "graphiql/LICENSE",
     "react/umd/react.production.min.js",
+    "react/umd/react.production.min.js.gz",
     "react/LICENSE",
     "react-dom/umd/react-dom.production.min.js",
+    "react-dom/umd/react-dom.production.min.js.gz",
     "react-dom/LICENSE",
 ];
 
-/// The vendored files as served: from `dir` when it holds every one of them, else those
-/// embedded in the binary (a partial copy would mix versions).
+/// The vendored files as served: from `dir` when it holds every one of them (gzipped copies
+/// aside), else those embedded in the binary (a partial copy would mix versions).
 pub fn files(dir: Option<&Path>) -> Vec<(&'static str, Bytes)> {
     let embedded = || {
         FILES
@@ -41,8 +45,10 @@ pub fn files(dir: Option<&Path>) -> Vec<(&'static str, Bytes)> {
     let Some(dir) = dir else {
         return embedded();
     };
+    // npm's packages have no gzipped copies: those of `dir` are not looked for.
     let read: Result<Vec<_>, _> = FILES
         .iter()
+        .filter(|(path, _)| !is_gzipped(path))
         .map(|(path, _)| std::fs::read(dir.join(path)).map(|bytes| (*path, Bytes::from(bytes))))
         .collect();
     match read {
@@ -66,4 +72,9 @@ pub fn file_name(path: &str) -> &str {
 /// Whether a vendored path is a licence (kept beside the code, served as text).
 pub fn is_licence(path: &str) -> bool {
     file_name(path) == "LICENSE"
+}
+
+/// Whether a vendored path is the gzipped copy of another (`graphiql.min.js.gz`).
+pub fn is_gzipped(path: &str) -> bool {
+    path.ends_with(".gz")
 }

@@ -2,7 +2,10 @@
 //! come). Each is served under a path naming its content, `…/{digest}/{name}`: a browser may
 //! keep it for a year without asking again, and a new build's page asks for new paths.
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{
+    AcceptEncoding, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, Encoding, Header,
+    IF_NONE_MATCH, VARY,
+};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -12,13 +15,15 @@ use crate::http::etag;
 /// What a browser may do with an asset: its path changes with its content.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// One file, its media type, and the digest its path and `ETag` carry.
+/// One file, its media type, the digest its path and `ETag` carry, and maybe the same file
+/// gzipped.
 #[derive(Debug, Clone)]
 pub struct WebAsset {
     name: String,
     content_type: &'static str,
     body: Bytes,
     digest: String,
+    gzip: Option<Bytes>,
 }
 
 impl WebAsset {
@@ -30,7 +35,13 @@ impl WebAsset {
             content_type: content_type_of(name),
             digest: sha256_hex(&body)[..16].to_owned(),
             body,
+            gzip: None,
         }
+    }
+
+    /// The asset, sent gzipped (`gzip`, made beforehand) to browsers that accept it.
+    pub fn with_gzip(self, gzip: Option<Bytes>) -> Self {
+        Self { gzip, ..self }
     }
 
     pub fn name(&self) -> &str {
@@ -58,7 +69,12 @@ impl WebAsset {
     }
 
     fn answer(&self, request: &HttpRequest, cache_control: &'static str) -> HttpResponse {
-        let tag = format!("\"{}\"", self.digest);
+        let gzip = self.gzip.as_ref().filter(|_| accepts_gzip(request));
+        // Each encoding is a representation of its own, with its own tag.
+        let tag = match gzip {
+            Some(_) => format!("\"{}-gzip\"", self.digest),
+            None => format!("\"{}\"", self.digest),
+        };
         let fresh = request
             .headers()
             .get(IF_NONE_MATCH)
@@ -72,14 +88,28 @@ impl WebAsset {
         response
             .insert_header((ETAG, tag))
             .insert_header((CACHE_CONTROL, cache_control));
+        if self.gzip.is_some() {
+            response.insert_header((VARY, "Accept-Encoding"));
+        }
         if fresh {
-            response.finish()
-        } else {
-            response
-                .insert_header((CONTENT_TYPE, self.content_type))
-                .body(self.body.clone())
+            return response.finish();
+        }
+        response.insert_header((CONTENT_TYPE, self.content_type));
+        match gzip {
+            Some(gzip) => response
+                .insert_header((CONTENT_ENCODING, "gzip"))
+                .body(gzip.clone()),
+            None => response.body(self.body.clone()),
         }
     }
+}
+
+/// Whether the request's `Accept-Encoding` prefers gzip to no encoding at all.
+fn accepts_gzip(request: &HttpRequest) -> bool {
+    AcceptEncoding::parse(request)
+        .ok()
+        .and_then(|accept| accept.negotiate([Encoding::gzip(), Encoding::identity()].iter()))
+        == Some(Encoding::gzip())
 }
 
 /// A set of assets served under one folder.

@@ -141,6 +141,63 @@ async fn graphiql_and_its_files_are_served_from_the_binary() {
 }
 
 #[tokio::test]
+async fn graphiqls_script_is_sent_gzipped_to_browsers_that_accept_it() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let page = fetch(&app, "/graphiql").await;
+    let files = loaded_files(&page.text);
+    let script = files
+        .iter()
+        .find(|p| p.ends_with("/graphiql.min.js"))
+        .unwrap();
+    // Both representations say that they vary by encoding.
+    let app = &app;
+    let get = move |accept_encoding: &'static str| async move {
+        let mut request = app.client.get(app.url(script));
+        if !accept_encoding.is_empty() {
+            request = request.header("accept-encoding", accept_encoding);
+        }
+        let answer = Answer::from(request.send().await.unwrap()).await;
+        assert!(
+            answer.header("vary").contains("Accept-Encoding"),
+            "{accept_encoding}"
+        );
+        answer
+    };
+    let plain = get("").await;
+    assert!(plain.headers.get("content-encoding").is_none());
+
+    let gzipped = app
+        .client
+        .get(app.url(script))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_ne!(
+        gzipped.headers()["etag"],
+        plain.header("etag"),
+        "another representation, another tag"
+    );
+    let body = gzipped.bytes().await.unwrap();
+    assert_eq!(body[..2], [0x1f, 0x8b], "gzip's magic number");
+    assert!(
+        body.len() * 3 < plain.text.len(),
+        "{} of {}",
+        body.len(),
+        plain.text.len()
+    );
+
+    for refused in ["gzip;q=0", "identity", "br"] {
+        let answer = get(refused).await;
+        assert!(
+            answer.headers.get("content-encoding").is_none(),
+            "{refused}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn api_answers_are_not_sniffed() {
     let app = spawn_app(Backend::Sqlite).await;
     for path in [
