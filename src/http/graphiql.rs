@@ -88,7 +88,7 @@ pub struct GraphiQL {
 }
 
 /// GraphiQL from the files built in, made once per process.
-static BUILT_IN: LazyLock<GraphiQL> = LazyLock::new(|| GraphiQL::from(vendored::files(None)));
+static BUILT_IN: LazyLock<GraphiQL> = LazyLock::new(|| GraphiQL::from_files(vendored::files(None)));
 
 impl GraphiQL {
     /// GraphiQL with the vendored files of `--web-assets-dir` when it holds them all, else
@@ -96,11 +96,11 @@ impl GraphiQL {
     pub fn new(web_assets_dir: Option<&Path>) -> Self {
         match web_assets_dir {
             None => BUILT_IN.clone(),
-            Some(dir) => Self::from(vendored::files(Some(dir))),
+            Some(dir) => Self::from_files(vendored::files(Some(dir))),
         }
     }
 
-    fn from(vendored_files: Vec<(&'static str, Bytes)>) -> Self {
+    fn from_files(vendored_files: Vec<(&'static str, Bytes)>) -> Self {
         let (licences, code): (Vec<_>, Vec<_>) = vendored_files
             .into_iter()
             .partition(|(path, _)| vendored::is_licence(path));
