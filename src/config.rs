@@ -12,9 +12,6 @@ use crate::webhooks::settings::{InvalidWebhookSettings, WebhookSettings};
 /// The default database: an SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gnlc.sqlite3?mode=rwc";
 
-/// Where `npm ci` in `web/` puts GraphiQL and its peers: the crate's own `web/node_modules`.
-pub const DEFAULT_WEB_ASSETS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web/node_modules");
-
 /// The defaults of the HTTP surface's flags.
 pub mod defaults {
     /// 256 KiB: far above any real query, far below a denial of service.
@@ -142,9 +139,10 @@ pub struct HttpSettings {
     /// Origins allowed to call the API from a browser (comma-separated; `*` for any). None by default.
     #[arg(long, env = "GNLC_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
-    /// Folder holding GraphiQL's npm packages (`npm ci` in `web/` fills it).
-    #[arg(long, env = "GNLC_WEB_ASSETS_DIR", default_value = DEFAULT_WEB_ASSETS_DIR)]
-    pub web_assets_dir: PathBuf,
+    /// Folder of GraphiQL's npm packages to serve instead of those built in (`web/vendor`'s
+    /// layout, or npm's `node_modules`); when it lacks one, those built in are served.
+    #[arg(long, env = "GNLC_WEB_ASSETS_DIR")]
+    pub web_assets_dir: Option<PathBuf>,
 }
 
 impl Default for HttpSettings {
@@ -230,7 +228,7 @@ mod tests {
                 response_cache_bytes: 16 * 1024 * 1024,
                 data_version_notifications: true,
                 cors_origins: Vec::new(),
-                web_assets_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web/node_modules"),
+                web_assets_dir: None,
             }
         );
     }

@@ -19,13 +19,13 @@ use crate::graphql::cost::CostModel;
 use crate::graphql::list_sizes::KnownListSizes;
 use crate::http::cache::ResponseCache;
 use crate::http::executor::Executor;
-use crate::http::graphiql::Assets;
+use crate::http::graphiql::GraphiQL;
 use crate::http::graphql::GraphQLService;
 use crate::http::health::HealthDatabase;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
-use crate::http::{cors, graphiql, health, metrics, request_id};
+use crate::http::{cors, graphiql, health, metrics, request_id, security_headers};
 use crate::pagination::Cursors;
 use crate::shutdown::Shutdown;
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
@@ -155,7 +155,7 @@ impl Application {
             .map_err(StartupError::Database)?;
         let health_db = web::Data::new(HealthDatabase(health_db));
         let metrics = web::Data::new(Metrics::new(statements.clone()));
-        let assets = web::Data::new(Assets(http.web_assets_dir.clone()));
+        let graphiql = web::Data::new(GraphiQL::new(http.web_assets_dir.as_deref()));
         let cors_origins = http.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -163,18 +163,15 @@ impl Application {
                 .app_data(database.clone())
                 .app_data(health_db.clone())
                 .app_data(metrics.clone())
-                .app_data(assets.clone())
+                .app_data(graphiql.clone())
                 // The last wrapped runs first: the request id is there for everything else.
                 .wrap(cors::middleware(&cors_origins))
+                .wrap(security_headers::everywhere())
                 .wrap(from_fn(metrics::record))
                 .wrap(from_fn(log_request))
                 .wrap(from_fn(request_id::stamp))
                 .route("/graphql", web::route().to(crate::http::graphql::endpoint))
-                .route("/graphiql", web::get().to(graphiql::page_endpoint))
-                .route(
-                    "/graphiql/assets/{name}",
-                    web::get().to(graphiql::asset_endpoint),
-                )
+                .service(graphiql::scope())
                 .route("/metrics", web::get().to(metrics::endpoint))
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))

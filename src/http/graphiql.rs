@@ -1,13 +1,19 @@
 //! GraphiQL at `/graphiql`, pointed at `/graphql`, with the README's example queries as
-//! tabs. Its assets come from npm (`web/package.json`, fetched by `npm ci`) and gnlc serves
-//! them itself from a folder (a setting), so that it works with no internet access.
+//! tabs. Its files (GraphiQL's and its peers', vendored from npm, and the page's own script and
+//! style) are built into the binary and served by gnlc itself, so that it works from
+//! `cargo run` alone, with no internet access, under a policy allowing no inline script.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::LazyLock;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use actix_web::{HttpResponse, web};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, Scope, guard, web};
 use serde::Serialize;
 
+use crate::http::web_assets::{WebAsset, WebAssets};
+use crate::http::{security_headers, vendored};
 /// The README's example queries, a click away in GraphiQL as tabs (the first is open).
 pub const EXAMPLES: &[Example] = &[
     Example {
@@ -65,122 +71,117 @@ pub struct Example {
     pub query: &'static str,
 }
 
-/// The files the page loads: the name it asks for, and where npm puts it.
-const ASSETS: [(&str, &str, &str); 4] = [
-    (
-        "react.production.min.js",
-        "react/umd/react.production.min.js",
-        "text/javascript; charset=utf-8",
-    ),
-    (
-        "react-dom.production.min.js",
-        "react-dom/umd/react-dom.production.min.js",
-        "text/javascript; charset=utf-8",
-    ),
-    (
-        "graphiql.min.js",
-        "graphiql/graphiql.min.js",
-        "text/javascript; charset=utf-8",
-    ),
-    (
-        "graphiql.min.css",
-        "graphiql/graphiql.min.css",
-        "text/css; charset=utf-8",
-    ),
+/// Where the page's files are served.
+const ASSETS_PATH: &str = "/graphiql/assets";
+
+/// The page's own files, beside the vendored ones.
+const OWN_FILES: [(&str, &str); 2] = [
+    ("gnlc-graphiql.js", include_str!("graphiql.js")),
+    ("gnlc-graphiql.css", include_str!("graphiql.css")),
 ];
 
-/// Where GraphiQL's npm packages are (`GNLC_WEB_ASSETS_DIR`).
+/// The page and the files it loads, as served.
 #[derive(Debug, Clone)]
-pub struct Assets(pub PathBuf);
+pub struct GraphiQL {
+    page: WebAsset,
+    assets: WebAssets,
+}
 
-impl Assets {
-    fn missing(&self) -> Vec<PathBuf> {
-        ASSETS
+/// GraphiQL from the files built in, made once per process.
+static BUILT_IN: LazyLock<GraphiQL> = LazyLock::new(|| GraphiQL::from_files(vendored::files(None)));
+
+impl GraphiQL {
+    /// GraphiQL with the vendored files of `--web-assets-dir` when it holds them all, else
+    /// those built into the binary.
+    pub fn new(web_assets_dir: Option<&Path>) -> Self {
+        match web_assets_dir {
+            None => BUILT_IN.clone(),
+            Some(dir) => Self::from_files(vendored::files(Some(dir))),
+        }
+    }
+
+    fn from_files(vendored_files: Vec<(&'static str, Bytes)>) -> Self {
+        let (licences, code): (Vec<_>, Vec<_>) = vendored_files
+            .into_iter()
+            .partition(|(path, _)| vendored::is_licence(path));
+        let gzipped = |path: &str| {
+            code.iter()
+                .find(|(other, _)| other.strip_suffix(".gz") == Some(path))
+                .map(|(_, bytes)| bytes.clone())
+        };
+        let mut assets: Vec<WebAsset> = code
             .iter()
-            .map(|(_, path, _)| self.0.join(path))
-            .filter(|path| !path.is_file())
-            .collect()
+            .filter(|(path, _)| !vendored::is_gzipped(path))
+            .map(|(path, bytes)| {
+                WebAsset::new(vendored::file_name(path), bytes.clone()).with_gzip(gzipped(path))
+            })
+            .collect();
+        assets.extend(OWN_FILES.map(|(name, text)| WebAsset::new(name, text)));
+        assets.push(WebAsset::new("licenses.txt", licence_text(&licences)));
+        let assets = WebAssets::new(assets);
+        Self {
+            page: WebAsset::new("graphiql.html", page(&assets)),
+            assets,
+        }
     }
 }
 
-fn page() -> String {
+/// The vendored packages' licences, one after another, each under its package's path.
+fn licence_text(licences: &[(&str, Bytes)]) -> String {
+    licences
+        .iter()
+        .map(|(path, text)| format!("{path}\n\n{}\n", String::from_utf8_lossy(text).trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The page, each `{{name}}` replaced by the path of the asset so named.
+fn page(assets: &WebAssets) -> String {
     let examples = serde_json::to_string(EXAMPLES).unwrap_or_else(|_| "[]".to_owned());
     // Inside a <script> element, `<` must not start `</script>`.
-    include_str!("graphiql.html").replace("{{EXAMPLES}}", &examples.replace('<', "\\u003c"))
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn missing_page(dir: &Path, missing: &[PathBuf]) -> String {
-    let files: String = missing
-        .iter()
-        .map(|path| {
-            format!(
-                "<li><code>{}</code></li>",
-                escape_html(&path.display().to_string())
-            )
-        })
-        .collect();
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>gnlc · GraphiQL's assets are missing</title></head>
-<body>
-<h1>GraphiQL's assets are missing</h1>
-<p>gnlc serves GraphiQL itself, from the npm packages pinned in <code>web/package.json</code>, and looks
-for them in <code>{dir}</code> (the <code>--web-assets-dir</code> flag, <code>GNLC_WEB_ASSETS_DIR</code>).
-These files are not there:</p>
-<ul>{files}</ul>
-<p>Fetch them, from the root of gnlc's repository, with:</p>
-<pre>npm ci --prefix web</pre>
-<p>(or <code>cd web &amp;&amp; npm ci</code>), then reload this page. The API itself, at
-<a href="/graphql"><code>/graphql</code></a>, works without them.</p>
-</body></html>
-"#,
-        dir = escape_html(&dir.display().to_string()),
-    )
-}
-
-pub async fn page_endpoint(assets: web::Data<Assets>) -> HttpResponse {
-    let missing = assets.missing();
-    if missing.is_empty() {
-        HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-            .insert_header((CACHE_CONTROL, "no-cache"))
-            .body(page())
-    } else {
-        tracing::warn!(dir = %assets.0.display(), "GraphiQL's assets are missing: run `npm ci --prefix web`");
-        HttpResponse::ServiceUnavailable()
-            .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-            .body(missing_page(&assets.0, &missing))
+    let mut page =
+        include_str!("graphiql.html").replace("{{EXAMPLES}}", &examples.replace('<', "\\u003c"));
+    for asset in assets.iter() {
+        page = page.replace(
+            &format!("{{{{{}}}}}", asset.name()),
+            &asset.path(ASSETS_PATH),
+        );
     }
+    page
 }
 
-pub async fn asset_endpoint(assets: web::Data<Assets>, name: web::Path<String>) -> HttpResponse {
-    let Some((_, path, content_type)) = ASSETS
-        .iter()
-        .find(|(served, _, _)| *served == name.as_str())
-    else {
-        return HttpResponse::NotFound().finish();
-    };
-    let path = assets.0.join(path);
-    match web::block(move || std::fs::read(path)).await {
-        Ok(Ok(bytes)) => HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, *content_type))
-            .insert_header((CACHE_CONTROL, "public, max-age=3600"))
-            .body(bytes),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, asset = name.as_str(), "GraphiQL asset unreadable: run `npm ci --prefix web`");
-            HttpResponse::NotFound().finish()
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot read a GraphiQL asset");
-            HttpResponse::InternalServerError().finish()
-        }
+/// `/graphiql` and its files, with the security headers of a page.
+pub fn scope() -> Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    // `HEAD` as `GET` (Actix sends no body), as a browser or a cache may ask.
+    let read = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    web::scope("/graphiql")
+        .wrap(security_headers::pages())
+        .route("", read().to(page_endpoint))
+        .route("/assets/{digest}/{name}", read().to(asset_endpoint))
+}
+
+async fn page_endpoint(graphiql: web::Data<GraphiQL>, request: HttpRequest) -> HttpResponse {
+    // Asked for again every time: a new build's page names new assets.
+    graphiql.page.respond_revalidated(&request)
+}
+
+async fn asset_endpoint(
+    graphiql: web::Data<GraphiQL>,
+    path: web::Path<(String, String)>,
+    request: HttpRequest,
+) -> HttpResponse {
+    let (digest, name) = path.into_inner();
+    match graphiql.assets.at(&digest, &name) {
+        Some(asset) => asset.respond(&request),
+        None => HttpResponse::NotFound().finish(),
     }
 }
 
@@ -189,10 +190,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_page_embeds_the_examples_safely() {
-        let page = page();
+    fn the_page_names_its_assets_and_embeds_the_examples_safely() {
+        let graphiql = GraphiQL::new(None);
+        let page = String::from_utf8_lossy(graphiql.page.body()).into_owned();
         assert!(page.contains("chisinau"));
-        assert!(!page.contains("{{EXAMPLES}}"));
+        assert!(!page.contains("{{"), "every placeholder filled");
+        for name in ["graphiql.min.js", "gnlc-graphiql.js", "licenses.txt"] {
+            let asset = graphiql.assets.get(name).unwrap();
+            assert!(page.contains(&asset.path(ASSETS_PATH)), "{name}");
+        }
         assert!(
             !page.contains("http://") && !page.contains("https://"),
             "no other host"

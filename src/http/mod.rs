@@ -1,5 +1,5 @@
 //! The partner-facing HTTP surface: GraphQL over HTTP at `/graphql`, GraphiQL, metrics,
-//! health, request ids and CORS. `startup` wires these into routes.
+//! health, request ids, CORS and security headers. `startup` wires these into routes.
 
 pub mod auth;
 pub mod cache;
@@ -14,4 +14,7 @@ pub mod metrics;
 pub mod negotiation;
 pub mod persisted;
 pub mod request_id;
+pub mod security_headers;
+pub mod vendored;
+pub mod web_assets;
 pub mod wire;

@@ -1,6 +1,9 @@
 // Opens GraphiQL on a running gnlc in Debian's headless chromium, with every host but
-// gnlc's blocked: runs the open example (the Chișinău search) and finds the answer on the
-// page. Prints a JSON report; exits 0 on success, 1 on failure.
+// gnlc's blocked: runs the open example (the Chișinău search), finds the answer on the page,
+// and opens and closes the settings dialog. Records every request the page makes, and every
+// Content-Security-Policy violation (the page's `securitypolicyviolation` events and the
+// console's reports). Prints a JSON report; exits 0 when the query ran, no request went to
+// another host and nothing violated the policy, 1 otherwise.
 //
 //   node tests/browser/graphiql.mjs http://127.0.0.1:PORT
 //
@@ -14,7 +17,15 @@ import { chromium } from 'playwright-core';
 const base = new URL(process.argv[2] ?? '');
 const executablePath = process.env.GNLC_CHROMIUM ?? '/usr/bin/chromium';
 const expected = 'Chișinău';
-const report = { url: `${base.origin}/graphiql`, blocked: [], failed: [], console: [], introspection: null };
+const report = {
+  url: `${base.origin}/graphiql`,
+  requests: [],
+  blocked: [],
+  failed: [],
+  violations: [],
+  console: [],
+  introspection: null,
+};
 
 let ok = false;
 
@@ -28,7 +39,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   ],
 });
 try {
-  // Anything for another host is recorded and refused.
+  // Every request is recorded; anything for another host is refused too.
+  context.on('request', (request) => report.requests.push(`${request.method()} ${request.url()}`));
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
     if (url.origin === base.origin || url.protocol === 'data:') return route.continue();
@@ -36,8 +48,19 @@ try {
     return route.abort('blockedbyclient');
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  page.on('websocket', (socket) => report.requests.push(`WEBSOCKET ${socket.url()}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') report.console.push(message.text());
+    if (message.type() !== 'error') return;
+    report.console.push(message.text());
+    if (/Content Security Policy/i.test(message.text())) report.violations.push(message.text());
+  });
+  // The page's own reports, through a binding (which, like the listener added before any of
+  // the page's scripts, is outside the page's policy).
+  await page.exposeBinding('gnlcViolation', (_source, violation) => report.violations.push(violation));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) =>
+      window.gnlcViolation(`${event.effectiveDirective} refused ${event.blockedURI || 'inline'} at ${event.sourceFile}:${event.lineNumber}`),
+    );
   });
   page.on('requestfailed', (request) => report.failed.push(`${request.url()}: ${request.failure()?.errorText}`));
   // GraphiQL loads the schema with its introspection query: it must pass gnlc's limits.
@@ -67,9 +90,22 @@ try {
   await page.locator('.graphiql-execute-button').click();
   await page.locator('.graphiql-response').getByText(expected).first().waitFor({ timeout: 30_000 });
   report.found = expected;
+  // A dialog: GraphiQL's add styles of their own as they open.
+  await page.getByRole('button', { name: /settings/i }).first().click();
+  await page.getByRole('dialog').waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached', timeout: 10_000 });
+  // Reports arrive asynchronously: give the last ones time to.
+  await page.waitForTimeout(200);
+  report.elsewhere = report.requests.filter((request) => {
+    const url = new URL(request.split(' ')[1]);
+    return url.protocol !== 'data:' && url.host !== base.host;
+  });
   ok =
     report.status === 200 &&
     report.blocked.length === 0 &&
+    report.elsewhere.length === 0 &&
+    report.violations.length === 0 &&
     report.introspection?.status === 200 &&
     report.introspection.errors === null &&
     report.introspection.types > 0;
@@ -80,4 +116,5 @@ try {
   rmSync(userDataDir, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ ok, ...report }, null, 2));
-process.exit(ok ? 0 : 1);
+// Not process.exit(): it could cut a long report short on a pipe.
+process.exitCode = ok ? 0 : 1;

@@ -157,8 +157,11 @@ fn the_readme_commands_run_from_a_fresh_clone() {
         }
         commands += 1;
         let program = line.split_whitespace().next().unwrap_or_default();
+        // A script of the repository's own (`web/vendor.sh`) is there from the start.
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(program);
         assert!(
-            ["cargo", "curl", "npm"].contains(&program),
+            ["cargo", "curl", "npm"].contains(&program)
+                || (program.contains('/') && script.is_file()),
             "a README command a fresh clone cannot run as written: {line}"
         );
     }
