@@ -5,6 +5,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
@@ -139,17 +140,28 @@ async fn open(
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // A connection is pinged before it is handed out only once it has been idle long
+        // enough for a server or a firewall to have dropped it: a ping on every checkout is a
+        // round trip per statement (on SQLite, to its worker thread and back).
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         // SQLite: readers never wait for the writer (WAL), and a writer waits for another
-        // instead of failing at once.
+        // instead of failing at once. A statement's rows reach the request without its
+        // connection's thread waiting for each to be taken.
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
+                .row_buffer_size(SQLITE_ROWS_IN_FLIGHT)
         });
-    if plans == Plans::Custom {
-        options.map_sqlx_postgres_opts(|opts| {
-            opts.options([("plan_cache_mode", "force_custom_plan")])
-        });
-    }
+    let without_tls = loopback_without_tls_mode(url);
+    options.map_sqlx_postgres_opts(move |mut opts| {
+        if plans == Plans::Custom {
+            opts = opts.options([("plan_cache_mode", "force_custom_plan")]);
+        }
+        if without_tls {
+            opts = opts.ssl_mode(PgSslMode::Disable);
+        }
+        opts
+    });
     // Connections opened before a renewal are closed rather than handed out (PostgreSQL's
     // pools only: an SQLite file does not drop its connections).
     options.map_sqlx_postgres_before_acquire(|_, connection| {
@@ -161,6 +173,34 @@ async fn open(
         count.fetch_add(1, Ordering::Relaxed);
     });
     Ok(db)
+}
+
+/// Rows of one SQLite statement its connection's thread may read ahead of the request.
+const SQLITE_ROWS_IN_FLIGHT: usize = 1024;
+
+/// Whether `url` is a PostgreSQL server on the loopback interface whose URL does not say
+/// how to use TLS (`sslmode`): then gnlc connects without it. TLS there protects nothing
+/// (whoever can read loopback traffic is already the machine's administrator) and costs an
+/// encryption of every message both ways; sqlx's default, `prefer`, would use it.
+fn loopback_without_tls_mode(url: &str) -> bool {
+    let Ok(url) = url::Url::parse(url) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        // Not a special scheme: an IPv4 address is left as a name.
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    };
+    matches!(url.scheme(), "postgres" | "postgresql")
+        && loopback
+        && !url.query_pairs().any(|(key, _)| key == "sslmode")
 }
 
 /// Applies pending migrations (schema and seed data). A no-op when there are none.
@@ -241,4 +281,30 @@ fn dropped(message: &str) -> bool {
 /// Whether the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_without_tls_mode;
+
+    #[test]
+    fn tls_is_left_out_only_on_loopback_when_the_url_is_silent_about_it() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgresql://u:p@localhost/db",
+            "postgres://u@[::1]:5432/db?application_name=gnlc",
+        ] {
+            assert!(loopback_without_tls_mode(url), "{url}");
+        }
+        for url in [
+            "postgres://u@db.example.org/db",
+            "postgres://u@10.0.0.5/db",
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "postgres://u@localhost/db?sslmode=prefer",
+            "sqlite://gnlc.sqlite3?mode=rwc",
+            "not a url",
+        ] {
+            assert!(!loopback_without_tls_mode(url), "{url}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use entity::city;
 use super::budget::charge;
 use super::cohort::Cohort;
 use super::country::Country;
+use super::direct::Direct;
 use super::error::LoadError;
 use super::loaders::{CohortId, CountryId, Database};
 use super::scalars::Date;
@@ -60,9 +61,9 @@ pub struct Members(Vec<city::Model>);
 
 impl Members {
     /// The `cities` field: the list, charged to the response budget.
-    pub fn list(self, ctx: &Context<'_>) -> Result<Vec<City>> {
+    pub fn list(self, ctx: &Context<'_>) -> Result<Vec<Direct<City>>> {
         charge(ctx, self.0.len())?;
-        Ok(self.0.into_iter().map(City).collect())
+        Ok(self.0.into_iter().map(|c| Direct(City(c))).collect())
     }
 
     /// The `cityCount` field.
@@ -88,21 +89,21 @@ impl City {
         &self.0.name
     }
 
-    async fn country(&self, ctx: &Context<'_>) -> Result<Country> {
+    async fn country(&self, ctx: &Context<'_>) -> Result<Direct<Country>> {
         let country = loader(ctx)?
             .load_one(CountryId(self.0.country_id))
             .await
             .gql()?;
-        expect_row(country, "country").map(Country)
+        expect_row(country, "country").map(|c| Direct(Country(c)))
     }
 
     /// The intake in which the city joined the network.
-    async fn cohort(&self, ctx: &Context<'_>) -> Result<Cohort> {
+    async fn cohort(&self, ctx: &Context<'_>) -> Result<Direct<Cohort>> {
         let cohort = loader(ctx)?
             .load_one(CohortId(self.0.cohort_id))
             .await
             .gql()?;
-        expect_row(cohort, "cohort").map(Cohort)
+        expect_row(cohort, "cohort").map(|c| Direct(Cohort(c)))
     }
 
     /// Whether the city is a member now.
@@ -115,13 +116,13 @@ impl City {
         self.0.withdrawn_on.map(Date)
     }
 
-    async fn location(&self) -> Location {
-        Location {
+    async fn location(&self) -> Direct<Location> {
+        Direct(Location {
             latitude: self.0.latitude,
             longitude: self.0.longitude,
             geonames_id: self.0.geonames_id.map(|id| ID(id.to_string())),
             note: self.0.location_note.clone(),
-        }
+        })
     }
 }
 
@@ -142,7 +143,7 @@ pub struct Location {
 /// A city and its great-circle distance from the point asked about.
 #[derive(SimpleObject)]
 pub struct NearbyCity {
-    pub city: City,
+    pub city: Direct<City>,
     /// Great-circle distance in kilometres (mean Earth radius 6371.0088 km).
     pub distance_km: f64,
 }

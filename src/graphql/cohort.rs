@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::cohort;
 
 use super::city::{City, Membership, members};
+use super::direct::Direct;
 use super::loaders::CitiesOfCohort;
 use super::scalars::Date;
 
@@ -57,7 +58,7 @@ impl Cohort {
         ctx: &Context<'_>,
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
-    ) -> Result<Vec<City>> {
+    ) -> Result<Vec<Direct<City>>> {
         members(ctx, CitiesOfCohort(self.0.id), membership)
             .await?
             .list(ctx)

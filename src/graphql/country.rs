@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::country;
 
 use super::city::{City, Membership, members};
+use super::direct::Direct;
 use super::loaders::{CitiesOfCountry, RegionId};
 use super::region::Region;
 
@@ -32,12 +33,12 @@ impl Country {
         &self.0.name
     }
 
-    async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
+    async fn region(&self, ctx: &Context<'_>) -> Result<Direct<Region>> {
         let region = loader(ctx)?
             .load_one(RegionId(self.0.region_id))
             .await
             .gql()?;
-        expect_row(region, "region").map(Region)
+        expect_row(region, "region").map(|r| Direct(Region(r)))
     }
 
     /// Member cities of the country, by slug.
@@ -46,7 +47,7 @@ impl Country {
         ctx: &Context<'_>,
         #[graphql(desc = "Current members (the default), former members, or all.")]
         membership: Option<Membership>,
-    ) -> Result<Vec<City>> {
+    ) -> Result<Vec<Direct<City>>> {
         members(ctx, CitiesOfCountry(self.0.id), membership)
             .await?
             .list(ctx)

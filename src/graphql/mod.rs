@@ -7,6 +7,7 @@ mod cohort;
 mod connection;
 pub mod cost;
 mod country;
+mod direct;
 pub mod error;
 mod field_order;
 pub mod list_sizes;

@@ -3,6 +3,7 @@ use entity::cohort;
 use tokio::sync::OnceCell;
 
 use super::cohort::Cohort;
+use super::direct::Direct;
 use super::{ResultExt, db, int, prefetch};
 use crate::membership::{self, NetworkCounts};
 
@@ -36,10 +37,10 @@ impl Network {
         &self,
         ctx: &Context<'_>,
         cohort: Option<&cohort::Model>,
-    ) -> Result<Option<Cohort>> {
+    ) -> Result<Option<Direct<Cohort>>> {
         let cohort = cohort.cloned();
         prefetch::one(ctx, &cohort, prefetch::cohorts).await?;
-        Ok(cohort.map(Cohort))
+        Ok(cohort.map(|c| Direct(Cohort(c))))
     }
 }
 
@@ -66,7 +67,7 @@ impl Network {
     }
 
     /// The most recent intake.
-    async fn latest_cohort(&self, ctx: &Context<'_>) -> Result<Option<Cohort>> {
+    async fn latest_cohort(&self, ctx: &Context<'_>) -> Result<Option<Direct<Cohort>>> {
         let latest = self.latest(ctx).await?;
         self.cohort(ctx, latest.0.as_ref()).await
     }
@@ -92,7 +93,7 @@ impl Network {
     }
 
     /// The intake whose published totals `publishedCityCount` and `publishedCountryCount` give.
-    async fn published_totals_cohort(&self, ctx: &Context<'_>) -> Result<Option<Cohort>> {
+    async fn published_totals_cohort(&self, ctx: &Context<'_>) -> Result<Option<Direct<Cohort>>> {
         let latest = self.latest(ctx).await?;
         self.cohort(ctx, latest.1.as_ref()).await
     }

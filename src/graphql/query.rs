@@ -7,6 +7,7 @@ use super::city::{City, Membership, NearbyCity};
 use super::cohort::Cohort;
 use super::connection::{TotalCount, connection};
 use super::country::Country;
+use super::direct::Direct;
 use super::network::Network;
 use super::region::Region;
 use super::webhook::{self, Delivery, Event, WebhookEndpoint};
@@ -22,17 +23,17 @@ pub struct Query;
 #[Object]
 impl Query {
     /// UNESCO's five regions, by name.
-    async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+    async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Region>>> {
         let regions = membership::regions(db(ctx)?).await.gql()?;
         prefetch::list(ctx, &regions, prefetch::regions).await?;
-        Ok(regions.into_iter().map(Region).collect())
+        Ok(regions.into_iter().map(|r| Direct(Region(r))).collect())
     }
 
     /// A region by slug, e.g. `arab-states`; null when there is none.
-    async fn region(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Region>> {
+    async fn region(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Direct<Region>>> {
         let region = membership::region_by_slug(db(ctx)?, &slug).await.gql()?;
         prefetch::one(ctx, &region, prefetch::regions).await?;
-        Ok(region.map(Region))
+        Ok(region.map(|r| Direct(Region(r))))
     }
 
     /// Member countries by name, optionally of one region (by slug).
@@ -44,7 +45,7 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<String, Country, TotalCount>> {
+    ) -> Result<Connection<String, Direct<Country>, TotalCount>> {
         let db = db(ctx)?;
         let window = window(
             ctx,
@@ -63,17 +64,17 @@ impl Query {
             List::Countries,
             page,
             |c| c.name.clone(),
-            Country,
+            |c| Direct(Country(c)),
             TotalCount::Countries(condition),
         ))
     }
 
     /// A country by ISO 3166-1 code, alpha-2 (`MD`) or alpha-3 (`MDA`), in any case;
     /// null when there is none.
-    async fn country(&self, ctx: &Context<'_>, code: String) -> Result<Option<Country>> {
+    async fn country(&self, ctx: &Context<'_>, code: String) -> Result<Option<Direct<Country>>> {
         let country = membership::country_by_code(db(ctx)?, &code).await.gql()?;
         prefetch::one(ctx, &country, prefetch::countries).await?;
-        Ok(country.map(Country))
+        Ok(country.map(|c| Direct(Country(c))))
     }
 
     /// Member cities ordered by slug. Every filter narrows the list.
@@ -92,7 +93,7 @@ impl Query {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<String, City, TotalCount>> {
+    ) -> Result<Connection<String, Direct<City>, TotalCount>> {
         let membership = Membership::or_default(membership);
         let db = db(ctx)?;
         let window = window(
@@ -118,7 +119,7 @@ impl Query {
             List::Cities,
             page,
             |c| c.slug.clone(),
-            City,
+            |c| Direct(City(c)),
             TotalCount::Cities {
                 condition,
                 searching,
@@ -127,10 +128,10 @@ impl Query {
     }
 
     /// A city by slug, e.g. `chisinau` (former members too); null when there is none.
-    async fn city(&self, ctx: &Context<'_>, slug: String) -> Result<Option<City>> {
+    async fn city(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Direct<City>>> {
         let city = membership::city_by_slug(db(ctx)?, &slug).await.gql()?;
         prefetch::one(ctx, &city, prefetch::cities).await?;
-        Ok(city.map(City))
+        Ok(city.map(|c| Direct(City(c))))
     }
 
     /// Member cities within `radiusKm` of a point, nearest first.
@@ -157,24 +158,24 @@ impl Query {
         Ok(nearby
             .into_iter()
             .map(|n| NearbyCity {
-                city: City(n.city),
+                city: Direct(City(n.city)),
                 distance_km: n.distance_km,
             })
             .collect())
     }
 
     /// The network's intakes, oldest first.
-    async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<Cohort>> {
+    async fn cohorts(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Cohort>>> {
         let cohorts = membership::cohorts(db(ctx)?).await.gql()?;
         prefetch::list(ctx, &cohorts, prefetch::cohorts).await?;
-        Ok(cohorts.into_iter().map(Cohort).collect())
+        Ok(cohorts.into_iter().map(|c| Direct(Cohort(c))).collect())
     }
 
     /// An intake by year; null when there is none.
-    async fn cohort(&self, ctx: &Context<'_>, year: i32) -> Result<Option<Cohort>> {
+    async fn cohort(&self, ctx: &Context<'_>, year: i32) -> Result<Option<Direct<Cohort>>> {
         let cohort = membership::cohort_by_year(db(ctx)?, year).await.gql()?;
         prefetch::one(ctx, &cohort, prefetch::cohorts).await?;
-        Ok(cohort.map(Cohort))
+        Ok(cohort.map(|c| Direct(Cohort(c))))
     }
 
     /// Your webhook endpoints (an admin sees every partner's). Needs a token.

@@ -3,6 +3,7 @@ use entity::region;
 
 use super::budget::charge;
 use super::country::Country;
+use super::direct::Direct;
 use super::loaders::{CityCountOfRegion, CountriesOfRegion};
 use super::{ResultExt, int, loader};
 
@@ -26,14 +27,14 @@ impl Region {
     }
 
     /// Member countries of the region, by name.
-    async fn countries(&self, ctx: &Context<'_>) -> Result<Vec<Country>> {
+    async fn countries(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Country>>> {
         let countries = loader(ctx)?
             .load_one(CountriesOfRegion(self.0.id))
             .await
             .gql()?
             .unwrap_or_default();
         charge(ctx, countries.len())?;
-        Ok(countries.into_iter().map(Country).collect())
+        Ok(countries.into_iter().map(|c| Direct(Country(c))).collect())
     }
 
     /// Number of member countries in the region.
