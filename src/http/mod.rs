@@ -14,4 +14,5 @@ pub mod metrics;
 pub mod negotiation;
 pub mod persisted;
 pub mod request_id;
+pub mod websocket;
 pub mod wire;

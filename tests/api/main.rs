@@ -26,5 +26,6 @@ mod persisted;
 mod receiver;
 mod response_cache;
 mod search;
+mod subscriptions;
 mod webhooks;
 mod workers;
