@@ -51,6 +51,20 @@ impl EventHub {
         Ok(hub)
     }
 
+    /// A hub that reads nothing: a test publishes its events.
+    #[cfg(test)]
+    pub fn idle(buffer: usize) -> Arc<Self> {
+        Arc::new(Self {
+            published: broadcast::Sender::new(buffer),
+            wake: Notify::new(),
+        })
+    }
+
+    #[cfg(test)]
+    pub fn publish(&self, event: event::Model) {
+        let _ = self.published.send(Arc::new(event));
+    }
+
     /// Every event read from now on, in order, until the receiver falls `buffer` events
     /// behind (then it gets `Lagged`).
     pub fn subscribe(&self) -> broadcast::Receiver<Published> {
