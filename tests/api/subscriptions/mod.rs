@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -87,17 +88,22 @@ impl Socket {
         self.0.send(Message::text(text)).await.expect("sent");
     }
 
-    /// The next frame, within the test's patience.
-    async fn frame(&mut self) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
-        tokio::time::timeout(PATIENCE, self.0.next())
+    /// The next frame, by `deadline`.
+    async fn frame(
+        &mut self,
+        deadline: Instant,
+    ) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+        tokio::time::timeout_at(deadline, self.0.next())
             .await
             .expect("the server answers in time")
     }
 
-    /// The next message or close frame; the server's pings are answered and skipped.
+    /// The next message or close frame, within the test's patience; the server's pings are
+    /// answered and skipped.
     pub async fn receive(&mut self) -> Received {
+        let deadline = Instant::now() + PATIENCE;
         loop {
-            match self.frame().await {
+            match self.frame(deadline).await {
                 Some(Ok(Message::Text(text))) => {
                     let message: Value = serde_json::from_str(&text).unwrap();
                     if message["type"] == "ping" {
@@ -121,8 +127,9 @@ impl Socket {
 
     /// The next text frame as the server sent it (pings too).
     pub async fn raw(&mut self) -> String {
+        let deadline = Instant::now() + PATIENCE;
         loop {
-            match self.frame().await {
+            match self.frame(deadline).await {
                 Some(Ok(Message::Text(text))) => return text.to_string(),
                 Some(Ok(_)) => continue,
                 other => panic!("expected a text frame, got {other:?}"),

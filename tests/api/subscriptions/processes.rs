@@ -10,20 +10,23 @@ use serde_json::json;
 
 use super::{EVENTS, Socket, types, withdraw};
 use crate::helpers::{Backend, ChildProcess, server_log, spawn_app_sharing, spawn_app_with};
-use crate::notify::{admit, cohort_2026};
+use crate::notify::{admit, cohort_2026, subscribe};
 
 crate::for_each_backend!(events_from_other_processes_reach_every_subscriber_once_in_order);
 
 async fn events_from_other_processes_reach_every_subscriber_once_in_order(backend: Backend) {
     // No poll: only notifications (PostgreSQL) or the file watcher (SQLite) tell of others'
-    // events.
+    // events. No delivery worker: the test endpoint's failing deliveries are not the point.
     let no_poll = |s: &mut gnlc::config::Settings| {
         s.subscriptions.poll_interval = Duration::from_secs(3600);
+        s.webhooks.run_worker = false;
     };
     let app = spawn_app_with(backend, no_poll).await;
     let other = spawn_app_sharing(&app, no_poll).await;
     let admin = app.token(Role::Admin, "UIL").await;
-    let mut socket = Socket::ready(&app, None).await;
+    let partner = app.token(Role::Partner, "Partner").await;
+    let (endpoint, _) = subscribe(&other, &partner, "http://127.0.0.1:9/hooks", json!({})).await;
+    let mut socket = Socket::ready(&app, Some(json!({"token": partner}))).await;
     socket.subscribed("all", EVENTS, json!({})).await;
 
     admit(&other, &admin, cohort_2026()).await;
@@ -45,14 +48,27 @@ async fn events_from_other_processes_reach_every_subscriber_once_in_order(backen
         ])
         .current_dir(dir.path())
         .env("GNLC_DATABASE_URL", &app.database_url)
-        .stdout(Stdio::null())
-        .stderr(server_log())
-        .status()
+        .output()
         .unwrap();
-    assert!(admitted.success());
+    let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    assert!(
+        admitted.status.success(),
+        "{}{}",
+        said(&admitted.stdout),
+        said(&admitted.stderr)
+    );
     withdraw(&other, &admin, "cahul").await;
+    // Last, an event that changes no public data (so no data version): only its own
+    // notification tells of it.
+    other
+        .data(
+            Some(&partner),
+            "mutation($id: ID!) { sendTestEvent(endpointId: $id) { id } }",
+            json!({ "id": endpoint }),
+        )
+        .await;
 
-    let events = socket.events("all", 6).await;
+    let events = socket.events("all", 7).await;
     assert_eq!(
         types(&events),
         [
@@ -61,7 +77,8 @@ async fn events_from_other_processes_reach_every_subscriber_once_in_order(backen
             "city.admitted",
             "cohort.admitted",
             "city.admitted",
-            "city.withdrawn"
+            "city.withdrawn",
+            "webhook.test"
         ]
     );
     assert_eq!(
