@@ -3,6 +3,7 @@
 //! still the current one, so no process sharing the database serves data a committed
 //! change made stale. [`DataVersions`] tracks it for the response cache.
 
+mod burst;
 mod listeners;
 mod tracking;
 mod watching;

@@ -32,6 +32,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::burst::{self, Commits};
 use super::listeners::{self, Listener};
 use super::watching;
 use super::{EVENTS_CHANNEL, NOTIFY_CHANNEL};
@@ -77,10 +78,8 @@ pub struct DataVersions {
     seen: AtomicI64,
     /// This process among the listening ones, while it follows the version.
     listener: Listener,
-    /// Raised whenever something may have been committed (by this process, or by another
-    /// as a notification or a change of the database's files tells): the event hub reads
-    /// new events then.
-    commits: watch::Sender<u64>,
+    /// Raised whenever something may have been committed (see [`Self::commits`]).
+    commits: Commits,
 }
 
 const NONE_SEEN: i64 = i64::MIN;
@@ -94,7 +93,7 @@ impl DataVersions {
             notified: watch::Sender::new(None),
             seen: AtomicI64::new(NONE_SEEN),
             listener: Listener::new(),
-            commits: watch::Sender::new(0),
+            commits: Commits::default(),
         })
     }
 
@@ -177,21 +176,11 @@ impl DataVersions {
             // write for the highest. A payload that is no version: the version is read.
             // Events' notifications only wake the event hub.
             self.something_committed();
-            let mut versions = Vec::new();
-            for notification in
-                std::iter::once(notification).chain(std::iter::from_fn(|| listener.next_buffered()))
-            {
-                if notification.channel() == NOTIFY_CHANNEL {
-                    versions.push(notification.payload().parse::<i64>().ok());
-                }
-            }
-            if versions.is_empty() {
+            let burst = std::iter::once(notification)
+                .chain(std::iter::from_fn(|| listener.next_buffered()));
+            let Some(version) = burst::highest_version(burst) else {
                 continue;
-            }
-            let version = versions
-                .into_iter()
-                .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)))
-                .flatten();
+            };
             let version = match version {
                 Some(version) => version,
                 None => super::current(db).await?,
@@ -298,7 +287,7 @@ impl DataVersions {
 
     /// Something may have been committed: wakes the event hub.
     pub fn something_committed(&self) {
-        self.commits.send_modify(|n| *n = n.wrapping_add(1));
+        self.commits.raise();
     }
 
     /// The highest version this process has seen so far (read, notified, or committed by
