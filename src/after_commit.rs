@@ -33,9 +33,11 @@ impl AfterCommit {
         }
     }
 
-    /// Deliveries were queued: idle workers of this process start on them now rather
-    /// than at their next poll.
+    /// Events and their deliveries were recorded: idle workers of this process start on
+    /// them now rather than at their next poll, and its event hub reads them.
     pub fn deliveries_queued(&self) {
+        // Their events too: this process's subscribers get them now.
+        self.versions.something_committed();
         if let Some(wakeup) = &self.wakeup {
             wakeup.wake();
         }

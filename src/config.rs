@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 
+use crate::subscriptions::settings::SubscriptionSettings;
 use crate::webhooks::settings::{InvalidWebhookSettings, WebhookSettings};
 
 /// The default database: an SQLite file in the working directory, created on first use.
@@ -168,6 +169,7 @@ pub struct Settings {
     pub port: u16,
     pub webhooks: WebhookSettings,
     pub http: HttpSettings,
+    pub subscriptions: SubscriptionSettings,
 }
 
 /// Settings that cannot work, alone or together: refused at start, before anything runs.
@@ -177,6 +179,8 @@ pub enum InvalidSettings {
     NoDatabaseConnection,
     #[error(transparent)]
     Webhooks(#[from] InvalidWebhookSettings),
+    #[error("{0} must be more than 0")]
+    ZeroSubscriptionTimer(&'static str),
 }
 
 impl Settings {
@@ -185,6 +189,9 @@ impl Settings {
     pub fn validate(&self) -> Result<(), InvalidSettings> {
         if self.database.database_max_connections == 0 {
             return Err(InvalidSettings::NoDatabaseConnection);
+        }
+        if let Some(flag) = self.subscriptions.zero_timer() {
+            return Err(InvalidSettings::ZeroSubscriptionTimer(flag));
         }
         Ok(self.webhooks.validate()?)
     }
@@ -200,6 +207,7 @@ impl Settings {
             port: 0,
             webhooks: WebhookSettings::default(),
             http: HttpSettings::default(),
+            subscriptions: SubscriptionSettings::default(),
         }
     }
 }

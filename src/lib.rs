@@ -23,6 +23,7 @@ pub mod membership;
 pub mod pagination;
 pub mod shutdown;
 pub mod startup;
+pub mod subscriptions;
 pub mod telemetry;
 pub mod webhooks;
 

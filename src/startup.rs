@@ -8,7 +8,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpServer, guard, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::{InvalidSettings, Settings};
@@ -25,9 +25,12 @@ use crate::http::health::HealthDatabase;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
-use crate::http::{cors, graphiql, health, metrics, request_id, security_headers};
+use crate::http::{cors, graphiql, health, metrics, request_id, security_headers, websocket};
 use crate::pagination::Cursors;
 use crate::shutdown::Shutdown;
+use crate::subscriptions::Live;
+use crate::subscriptions::hub::EventHub;
+use crate::subscriptions::metrics::LiveMetrics;
 use crate::webhooks::worker::{Wakeup, Worker, WorkerError};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +62,7 @@ pub struct Application {
     db: DatabaseConnection,
     statements: StatementCounter,
     worker: Option<Arc<Worker>>,
+    live: Arc<Live>,
 }
 
 impl Application {
@@ -97,6 +101,9 @@ impl Application {
         if http.response_cache_bytes > 0 && http.data_version_notifications {
             versions.listen(url).await;
         }
+        let live = start_live(settings, &db, &versions)
+            .await
+            .map_err(StartupError::Database)?;
         let limits = graphql::Limits {
             depth: http.max_query_depth,
             complexity: http.max_query_complexity,
@@ -154,7 +161,8 @@ impl Application {
             .await
             .map_err(StartupError::Database)?;
         let health_db = web::Data::new(HealthDatabase(health_db));
-        let metrics = web::Data::new(Metrics::new(statements.clone()));
+        let metrics = web::Data::new(Metrics::new(statements.clone(), &live.metrics));
+        let live_data = web::Data::new(live.clone());
         let graphiql = web::Data::new(GraphiQL::new(http.web_assets_dir.as_deref()));
         let cors_origins = http.cors_origins.clone();
         let server = HttpServer::new(move || {
@@ -164,12 +172,19 @@ impl Application {
                 .app_data(health_db.clone())
                 .app_data(metrics.clone())
                 .app_data(graphiql.clone())
+                .app_data(live_data.clone())
                 // The last wrapped runs first: the request id is there for everything else.
                 .wrap(cors::middleware(&cors_origins))
                 .wrap(security_headers::everywhere())
                 .wrap(from_fn(metrics::record))
                 .wrap(from_fn(log_request))
                 .wrap(from_fn(request_id::stamp))
+                .route(
+                    "/graphql",
+                    web::get()
+                        .guard(guard::fn_guard(websocket::is_upgrade))
+                        .to(websocket::endpoint),
+                )
                 .route("/graphql", web::route().to(crate::http::graphql::endpoint))
                 .service(graphiql::scope())
                 .route("/metrics", web::get().to(metrics::endpoint))
@@ -193,6 +208,7 @@ impl Application {
             db,
             statements,
             worker,
+            live,
         })
     }
 
@@ -238,6 +254,8 @@ impl Application {
         let served = match ended {
             Some(served) => served,
             None => {
+                // Sockets close first (1001), or the server would wait for them.
+                self.live.stop();
                 // The command is sent at once; its future would only wait for the end.
                 drop(handle.stop(true));
                 tokio::select! {
@@ -255,6 +273,35 @@ impl Application {
         }
         served
     }
+}
+
+/// Starts the process's event hub, on a small pool of its own (its reads are no request's
+/// statements) but on an in-memory database, which no other pool shares.
+async fn start_live(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    versions: &DataVersions,
+) -> Result<Arc<Live>, DbErr> {
+    let url = &settings.database.database_url;
+    let live_db = if url.contains(":memory:") || url.contains("mode=memory") {
+        db.clone()
+    } else {
+        database::connect(url, 2).await?.0
+    };
+    let subscriptions = &settings.subscriptions;
+    let hub = EventHub::start(
+        live_db.clone(),
+        versions.commits(),
+        subscriptions.buffer,
+        subscriptions.poll_interval,
+    )
+    .await?;
+    Ok(Live::new(
+        hub,
+        live_db,
+        subscriptions.clone(),
+        LiveMetrics::default(),
+    ))
 }
 
 /// One log line per request: request id, method, path, GraphQL operation, status and time

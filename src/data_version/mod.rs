@@ -3,6 +3,7 @@
 //! still the current one, so no process sharing the database serves data a committed
 //! change made stale. [`DataVersions`] tracks it for the response cache.
 
+mod burst;
 mod listeners;
 mod tracking;
 mod watching;
@@ -18,6 +19,11 @@ const ROW: i32 = 1;
 /// The PostgreSQL channel every change of the version is notified on, with the new version
 /// as its payload (see [`DataVersions`]).
 pub const NOTIFY_CHANNEL: &str = "gnlc_data_version";
+
+/// The PostgreSQL channel a transaction that records events notifies on (see
+/// [`crate::webhooks::outbox::publish`]): each process's event hub reads them then. It is
+/// listened to on the data version's connection: one listening connection per process.
+pub const EVENTS_CHANNEL: &str = "gnlc_events";
 
 /// The current version: one primary-key read.
 pub async fn current(db: &impl ConnectionTrait) -> Result<i64, DbErr> {

@@ -32,9 +32,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::NOTIFY_CHANNEL;
+use super::burst::{self, Commits};
 use super::listeners::{self, Listener};
 use super::watching;
+use super::{EVENTS_CHANNEL, NOTIFY_CHANNEL};
 
 /// The connections a process follows the version with (its reads, and its row among the
 /// listening processes).
@@ -77,6 +78,8 @@ pub struct DataVersions {
     seen: AtomicI64,
     /// This process among the listening ones, while it follows the version.
     listener: Listener,
+    /// Raised whenever something may have been committed (see [`Self::commits`]).
+    commits: Commits,
 }
 
 const NONE_SEEN: i64 = i64::MIN;
@@ -90,6 +93,7 @@ impl DataVersions {
             notified: watch::Sender::new(None),
             seen: AtomicI64::new(NONE_SEEN),
             listener: Listener::new(),
+            commits: Commits::default(),
         })
     }
 
@@ -162,18 +166,21 @@ impl DataVersions {
         // A lost connection ends this round: the next one listens and reads afresh.
         listener.eager_reconnect(false);
         let _alive = self.join(db).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
+        listener
+            .listen_all([NOTIFY_CHANNEL, EVENTS_CHANNEL])
+            .await?;
         let mut written = self.start_following(db).await?;
         tracing::debug!(version = written, "following data-version notifications");
         while let Some(notification) = listener.try_recv().await? {
             // The notifications already in (a burst of changes) are applied at once: one
             // write for the highest. A payload that is no version: the version is read.
-            let mut version = notification.payload().parse::<i64>().ok();
-            while let Some(more) = listener.next_buffered() {
-                version = version
-                    .zip(more.payload().parse::<i64>().ok())
-                    .map(|(a, b)| a.max(b));
-            }
+            // Events' notifications only wake the event hub.
+            self.something_committed();
+            let burst = std::iter::once(notification)
+                .chain(std::iter::from_fn(|| listener.next_buffered()));
+            let Some(version) = burst::highest_version(burst) else {
+                continue;
+            };
             let version = match version {
                 Some(version) => version,
                 None => super::current(db).await?,
@@ -196,6 +203,8 @@ impl DataVersions {
     /// that read): requests use it from now on, and it is written as this process's applied
     /// one. Returns it, as the version written.
     pub(super) async fn start_following(&self, db: &DatabaseConnection) -> Result<i64, DbErr> {
+        // Notifications may have been lost while this process was not following.
+        self.something_committed();
         let version = super::current(db).await?;
         self.saw(version);
         self.notified.send_replace(Some(version));
@@ -267,6 +276,18 @@ impl DataVersions {
                 "a committed change not applied by every listening process within {CATCH_UP_LIMIT:?}"
             );
         }
+    }
+
+    /// Raised whenever something may have been committed: by this process (see
+    /// [`crate::after_commit::AfterCommit`]), or by another, as a notification or a change
+    /// of the database's files tells. The event hub reads new events then.
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    /// Something may have been committed: wakes the event hub.
+    pub fn something_committed(&self) {
+        self.commits.raise();
     }
 
     /// The highest version this process has seen so far (read, notified, or committed by

@@ -60,6 +60,8 @@ pub(super) async fn watch_once(
         if let Some(error) = changes.failure() {
             return Err(error.into());
         }
+        // A commit may have recorded events too.
+        versions.something_committed();
         // Only a version that rose is written: writing wakes every process again.
         versions
             .apply_and_write(db, super::current(db).await?, &mut written)

@@ -44,6 +44,9 @@ pub mod code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// A mutation over GET, or a method `/graphql` does not serve.
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// A subscriber fell more events behind than its buffer holds: it resumes from its
+    /// last cursor.
+    pub const SUBSCRIBER_TOO_SLOW: &str = "SUBSCRIBER_TOO_SLOW";
 
     /// Codes of errors raised before execution starts: such a response has no `data`.
     pub const REQUEST_ERRORS: [&str; 5] = [

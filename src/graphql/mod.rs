@@ -19,11 +19,12 @@ mod prefetch;
 mod query;
 mod region;
 mod scalars;
+mod subscription;
 pub mod tokens;
 mod webhook;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Positioned, Response, Schema};
+use async_graphql::{Context, ErrorExtensions, Positioned, Response, Schema};
 use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
@@ -36,8 +37,9 @@ use crate::webhooks::worker::Wakeup;
 
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::{Subscription, TOO_SLOW, execute_stream};
 
-pub type GnlcSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type GnlcSchema = Schema<Query, Mutation, Subscription>;
 
 /// The most a query may ask for: past the depth, the complexity or the cost, it is refused
 /// before it runs (`QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`); past the response values, it
@@ -66,7 +68,7 @@ pub fn build_schema(
     webhooks: WebhookSettings,
     wakeup: Wakeup,
 ) -> GnlcSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query, Mutation, Subscription)
         .data(db)
         .data(search_db)
         .data(AfterCommit::new(wakeup, versions.clone()))
@@ -136,9 +138,7 @@ pub fn operation<'a>(
 
 /// The schema's SDL, as `gnlc schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(Query, Mutation, Subscription).finish().sdl()
 }
 
 /// Adds what each request needs of its own to a request: who it acts for, and its

@@ -18,6 +18,7 @@ use prometheus_client::registry::Registry;
 use sea_orm::DatabaseConnection;
 
 use crate::database::StatementCounter;
+use crate::subscriptions::metrics::LiveMetrics;
 
 /// The operation a request ran, as the log line and the metrics name it: its
 /// `operationName`, or `anonymous` (`batch` for a batch). Set by the GraphQL handler.
@@ -63,8 +64,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(statement_counter: StatementCounter) -> Self {
+    pub fn new(statement_counter: StatementCounter, live: &LiveMetrics) -> Self {
         let mut registry = Registry::with_prefix("gnlc");
+        live.register(&mut registry);
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "graphql_requests",

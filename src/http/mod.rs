@@ -17,4 +17,5 @@ pub mod request_id;
 pub mod security_headers;
 pub mod vendored;
 pub mod web_assets;
+pub mod websocket;
 pub mod wire;

@@ -58,7 +58,7 @@ impl From<PageFetchError> for EndpointError {
     }
 }
 
-pub(super) type Result<T, E = EndpointError> = std::result::Result<T, E>;
+pub type Result<T, E = EndpointError> = std::result::Result<T, E>;
 
 /// What a partner says about an endpoint when creating or changing it.
 #[derive(Debug, Clone, Default)]
@@ -121,7 +121,7 @@ async fn validated(
 
 /// The lists an endpoint filters events by.
 #[derive(Clone, Copy)]
-enum Filter {
+pub enum Filter {
     EventTypes,
     Regions,
     Countries,
@@ -130,7 +130,7 @@ enum Filter {
 impl Filter {
     /// The stored text of a list the spec gave: each word checked and put in its stored
     /// form, sorted, each once.
-    async fn normalised(
+    pub async fn normalised(
         self,
         db: &DatabaseConnection,
         words: &Option<Vec<String>>,

@@ -3,7 +3,10 @@
 
 use entity::webhook_endpoint::{self, EndpointStatus};
 use entity::{delivery, event};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement,
+};
 use serde::Serialize;
 
 use super::delivery::queued;
@@ -93,12 +96,32 @@ impl Subscription {
     }
 }
 
+/// The advisory lock event-recording transactions hold on PostgreSQL ("gnlcevt").
+const EVENTS_LOCK: i64 = 0x0067_6e6c_6365_7674;
+
 /// Records events and their deliveries. Endpoints that are disabled get none; paused ones
 /// get theirs held until they resume. Returns the events and the number of deliveries.
+///
+/// Events get their ids in commit order, so that a reader going by id (the event hub, a
+/// subscriber's catch-up) never passes an event that commits later with a lower id: SQLite
+/// has one writer at a time; on PostgreSQL the transaction takes an advisory lock, held
+/// until it ends, before its first id. It also notifies the processes' event hubs, which
+/// PostgreSQL does once (and only if) it commits.
 pub async fn publish<C: ConnectionTrait>(
     db: &C,
     drafts: Vec<EventDraft>,
 ) -> Result<(Vec<event::Model>, u64), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1), pg_notify($2, '')",
+            [
+                EVENTS_LOCK.into(),
+                crate::data_version::EVENTS_CHANNEL.into(),
+            ],
+        ))
+        .await?;
+    }
     let subscriptions: Vec<Subscription> = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::Status.ne(EndpointStatus::Disabled))
         .all(db)

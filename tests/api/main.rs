@@ -26,6 +26,7 @@ mod persisted;
 mod receiver;
 mod response_cache;
 mod search;
+mod subscriptions;
 mod vendored;
 mod webhooks;
 mod workers;

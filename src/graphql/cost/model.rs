@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::Variables;
 use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, SelectionSet, ServiceDocument, Type, TypeKind,
+    BaseType, ExecutableDocument, OperationType, SelectionSet, ServiceDocument, Type, TypeKind,
     TypeSystemDefinition,
 };
 
@@ -28,6 +28,7 @@ pub struct CostModel {
     pub(super) objects: HashMap<String, HashMap<String, FieldModel>>,
     pub(super) query: String,
     pub(super) mutation: Option<String>,
+    pub(super) subscription: Option<String>,
     pub(super) named: HashMap<String, IntrospectedType>,
     /// The interned references of the named types, as `__schema { types }` lists them.
     pub(super) named_ids: Vec<usize>,
@@ -46,6 +47,7 @@ impl CostModel {
             objects: HashMap::new(),
             query: "Query".into(),
             mutation: None,
+            subscription: None,
             named: HashMap::new(),
             named_ids: Vec::new(),
             refs: Vec::new(),
@@ -74,6 +76,8 @@ impl CostModel {
                         self.query = query.node.to_string();
                     }
                     self.mutation = schema.node.mutation.as_ref().map(|m| m.node.to_string());
+                    self.subscription =
+                        (schema.node.subscription.as_ref()).map(|s| s.node.to_string());
                 }
                 TypeSystemDefinition::Type(definition) => {
                     let name = definition.node.name.node.to_string();
@@ -181,8 +185,16 @@ impl CostModel {
         id
     }
 
+    fn mutation(&self) -> &str {
+        self.mutation.as_deref().unwrap_or("Mutation")
+    }
+
+    fn subscription(&self) -> &str {
+        self.subscription.as_deref().unwrap_or("Subscription")
+    }
+
     pub(super) fn is_root(&self, ty: &str) -> bool {
-        ty == self.query || self.mutation.as_deref() == Some(ty)
+        ty == self.query || [self.mutation(), self.subscription()].contains(&ty)
     }
 
     /// List fields of objects whose length is not declared in [`DATA_LISTS`] (a test keeps
@@ -210,14 +222,14 @@ impl CostModel {
         &self,
         document: &ExecutableDocument,
         operation: &SelectionSet,
-        is_mutation: bool,
+        kind: OperationType,
         variables: &Variables,
         sizes: &ListSizes,
     ) -> u64 {
-        let root = if is_mutation {
-            self.mutation.as_deref().unwrap_or("Mutation")
-        } else {
-            self.query.as_str()
+        let root = match kind {
+            OperationType::Query => self.query.as_str(),
+            OperationType::Mutation => self.mutation(),
+            OperationType::Subscription => self.subscription(),
         };
         let mut walk = Walk {
             model: self,

@@ -26,7 +26,7 @@ fn cost_of(query: &str, variables: serde_json::Value) -> u64 {
     model().cost(
         &document,
         &operation.node.selection_set.node,
-        false,
+        operation.node.ty,
         &Variables::from_json(variables),
         &SIZES,
     )
@@ -203,11 +203,11 @@ fn values_in(answer: &serde_json::Value) -> u64 {
 
 #[tokio::test]
 async fn introspection_costs_exactly_what_the_schema_answers() {
-    use async_graphql::{EmptySubscription, Schema};
+    use async_graphql::Schema;
 
-    use crate::graphql::{mutation::Mutation, query::Query};
+    use crate::graphql::{Subscription, mutation::Mutation, query::Query};
 
-    let schema = Schema::build(Query, Mutation, EmptySubscription).finish();
+    let schema = Schema::build(Query, Mutation, Subscription).finish();
     for query in [
         "{ __schema { types { kind name fields { name args { name } } inputFields { name } enumValues { name } } } }",
         "{ __schema { queryType { name } mutationType { name } } }",

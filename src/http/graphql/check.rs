@@ -1,8 +1,6 @@
 //! The checks a parsed document passes before async-graphql validates it: its shape (depth,
 //! fields, fragment cycles), no NUL in its strings, and its operation's cost.
 
-use async_graphql::parser::types::OperationType;
-
 use super::GraphQLService;
 use crate::graphql::cost::{self, Refusal};
 use crate::graphql::error::{code, coded};
@@ -12,7 +10,7 @@ impl GraphQLService {
     /// Checks a parsed document's shape and its operation's cost before async-graphql
     /// validates it: the cost, or the answer refusing it. A document that does not parse,
     /// or names no operation, is left to the schema, which reports it.
-    pub(super) async fn check(
+    pub(crate) async fn check(
         &self,
         request: &mut async_graphql::Request,
     ) -> Result<Option<u64>, async_graphql::Response> {
@@ -50,7 +48,7 @@ impl GraphQLService {
         let cost = self.cost_model.cost(
             document,
             &operation.node.selection_set.node,
-            operation.node.ty == OperationType::Mutation,
+            operation.node.ty,
             &variables,
             &sizes,
         );

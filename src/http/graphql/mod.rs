@@ -9,7 +9,7 @@
 mod batch;
 mod check;
 mod encode;
-mod prepare;
+pub(crate) mod prepare;
 mod single;
 mod work;
 

@@ -15,7 +15,7 @@ use crate::http::wire::WireRequest;
 
 /// A request ready to run, or already answered (an unknown persisted query, an operation
 /// name that names nothing).
-pub(super) enum Prepared {
+pub(crate) enum Prepared {
     /// The request, and its operation's kind once the document parsed.
     Run(async_graphql::Request, Option<OperationType>),
     Answer(async_graphql::Response),
@@ -62,7 +62,7 @@ impl GraphQLService {
 /// Reads variables and extensions of a request whose query is resolved, and parses the
 /// document to name the operation and to refuse a mutation over GET before validation:
 /// the request (or its answer) and the operation's name, once known.
-pub(super) fn prepare(
+pub(crate) fn prepare(
     wire: WireRequest,
     is_get: bool,
 ) -> Result<(Prepared, Option<String>), HttpError> {

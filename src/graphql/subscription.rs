@@ -1,0 +1,191 @@
+//! The `Subscription` type: events as they are committed, with the same payloads as the
+//! webhooks and the `events` feed, resumable from a cursor; and typed conveniences that
+//! resolve nested data as a query does.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, Result, Subscription as SubscriptionType};
+use entity::cohort;
+use futures_util::{Stream, StreamExt};
+use sea_orm::EntityTrait;
+
+use super::access;
+use super::cohort::Cohort;
+use super::error::{code, internal, with_code};
+use super::webhook::Event;
+use super::{ResultExt, context_data, cursors, expect_row, window};
+use crate::pagination::{Cursors, List, PageRequest};
+use crate::subscriptions::feed::{self, FeedError};
+use crate::subscriptions::hub::Published;
+use crate::subscriptions::interest::Interest;
+use crate::subscriptions::{Live, Overflow};
+
+pub struct Subscription;
+
+#[SubscriptionType]
+impl Subscription {
+    /// Events as they are committed, by any gnlc process: `cohort.admitted`,
+    /// `city.admitted`, `city.withdrawn` (and, with a token, the `webhook.test` events of
+    /// its own endpoints). With `after` (a cursor of this subscription or of the `events`
+    /// query), first every event since that one, then live ones: none missed, none twice.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only these types, e.g. `cohort.admitted`.")] types: Option<Vec<String>>,
+        #[graphql(desc = "Only events about these regions (slugs).")] regions: Option<Vec<String>>,
+        #[graphql(desc = "Only events about these countries (ISO codes).")] countries: Option<
+            Vec<String>,
+        >,
+        #[graphql(desc = "Resume after the event of this cursor.")] after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<LiveEvent>>> {
+        let live = context_data::<Arc<Live>>(ctx)?;
+        let after = after_id(ctx, after)?;
+        let principal = access::principal(ctx);
+        let interest = Interest::new(&live.db, principal, types, regions, countries)
+            .await
+            .gql()?;
+        let cursors = cursors(ctx)?.clone();
+        let overflow = ctx.data_opt::<Arc<Overflow>>().cloned();
+        let events = feed::events(&live.hub, live.db.clone(), interest, after);
+        let metrics = live.metrics.clone();
+        Ok(events.map(move |item| {
+            let event = item.map_err(|error| fed_up(error, overflow.as_deref()))?;
+            metrics.events_pushed.inc();
+            Ok(LiveEvent::new(&cursors, event))
+        }))
+    }
+
+    /// Each cohort as it is admitted, with its nested data (`cities { name country { name } }`)
+    /// resolved as a query resolves it. With `after`, as `events`.
+    async fn cohort_admitted(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after the event of this cursor.")] after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<CohortAdmission>>> {
+        let live = context_data::<Arc<Live>>(ctx)?;
+        let after = after_id(ctx, after)?;
+        let cursors = cursors(ctx)?.clone();
+        let overflow = ctx.data_opt::<Arc<Overflow>>().cloned();
+        let events = feed::events(
+            &live.hub,
+            live.db.clone(),
+            Interest::cohorts_admitted(),
+            after,
+        );
+        let (db, metrics) = (live.db.clone(), live.metrics.clone());
+        Ok(events.then(move |item| {
+            let (db, cursors, overflow, metrics) = (
+                db.clone(),
+                cursors.clone(),
+                overflow.clone(),
+                metrics.clone(),
+            );
+            async move {
+                let event = item.map_err(|error| fed_up(error, overflow.as_deref()))?;
+                let id = expect_row(event.cohort_id, "cohort of an admission")?;
+                let row = cohort::Entity::find_by_id(id)
+                    .one(&db)
+                    .await
+                    .map_err(|error| internal(&error))?;
+                metrics.events_pushed.inc();
+                Ok(CohortAdmission {
+                    cursor: cursors.encode(List::Events, &event.id.to_string()),
+                    cohort: expect_row(row, "cohort")?,
+                })
+            }
+        }))
+    }
+}
+
+/// The event id a cursor of the `events` list names.
+fn after_id(ctx: &Context<'_>, after: Option<String>) -> Result<Option<i32>> {
+    let window = window(ctx, List::Events, PageRequest::new(None, after, None, None))?;
+    window
+        .after
+        .map(|key| {
+            key.parse::<i32>()
+                .map_err(|_| with_code("`after` is not a cursor of events", code::BAD_USER_INPUT))
+        })
+        .transpose()
+}
+
+/// The error a subscriber's stream ends with; a subscriber too slow also has its
+/// connection closed by the transport, told through `overflow`.
+fn fed_up(error: FeedError, overflow: Option<&Overflow>) -> async_graphql::Error {
+    match error {
+        FeedError::TooSlow => {
+            if let Some(overflow) = overflow {
+                overflow.report();
+            }
+            with_code(TOO_SLOW, code::SUBSCRIBER_TOO_SLOW)
+        }
+        FeedError::Database(error) => internal(&error),
+    }
+}
+
+/// What a subscriber too slow is told.
+pub const TOO_SLOW: &str = "too slow: subscribe again with `after` set to the last cursor received";
+
+/// An event as a subscriber receives it, with its cursor.
+pub struct LiveEvent {
+    cursor: String,
+    event: Published,
+}
+
+impl LiveEvent {
+    fn new(cursors: &Cursors, event: Published) -> Self {
+        LiveEvent {
+            cursor: cursors.encode(List::Events, &event.id.to_string()),
+            event,
+        }
+    }
+}
+
+#[Object]
+impl LiveEvent {
+    /// Resume after this event: pass it as `after` (here, or to the `events` query).
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The event, as the webhooks deliver it.
+    async fn event(&self) -> Event {
+        Event((*self.event).clone())
+    }
+}
+
+/// An admitted cohort, with its event's cursor.
+pub struct CohortAdmission {
+    cursor: String,
+    cohort: cohort::Model,
+}
+
+#[Object]
+impl CohortAdmission {
+    /// Resume after this admission: pass it as `after`.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    async fn cohort(&self) -> Cohort {
+        Cohort(self.cohort.clone())
+    }
+}
+
+/// Runs a request (with its per-request data, see [`super::request_data`]) as a stream: a
+/// subscription's answers, one per event, or a query's one answer. Each gets its errors'
+/// codes and its fields in query order, as [`super::execute`]'s answers do.
+pub fn execute_stream(
+    schema: &super::GnlcSchema,
+    mut request: async_graphql::Request,
+) -> impl Stream<Item = async_graphql::Response> + Send + use<> {
+    let operation_name = request.operation_name.clone();
+    let document = request.parsed_query().ok().cloned();
+    schema.execute_stream(request).map(move |mut response| {
+        super::error::assign_codes(&mut response, document.is_some());
+        if let Some(document) = &document {
+            super::field_order::reorder(&mut response.data, document, operation_name.as_deref());
+        }
+        response
+    })
+}
