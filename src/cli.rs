@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::Role;
 use crate::config::{DatabaseSettings, HttpSettings, LogFormatSetting, LogSettings, Settings};
+use crate::console::ConsoleSettings;
 use crate::webhooks::settings::WebhookSettings;
 
 #[derive(Debug, Parser)]
@@ -94,6 +95,8 @@ pub struct ServeArgs {
     pub run_worker: bool,
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+    #[command(flatten)]
+    pub console: ConsoleSettings,
 }
 
 /// What the one-shot commands on the database (`token`, `admit`) are told besides their own
@@ -213,6 +216,7 @@ impl From<&ServeArgs> for Settings {
                 cors_origins,
                 ..serve.http.clone()
             },
+            console: serve.console.clone(),
         }
     }
 }
@@ -268,6 +272,7 @@ mod tests {
                 // Each checked against the documented values beside its flags.
                 webhooks: WebhookSettings::default(),
                 http: HttpSettings::default(),
+                console: ConsoleSettings::default(),
             }
         );
         assert_eq!(serve(&["serve"]), serve(&[]));

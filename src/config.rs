@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 
+use crate::console::ConsoleSettings;
 use crate::webhooks::settings::{InvalidWebhookSettings, WebhookSettings};
 
 /// The default database: an SQLite file in the working directory, created on first use.
@@ -168,6 +169,7 @@ pub struct Settings {
     pub port: u16,
     pub webhooks: WebhookSettings,
     pub http: HttpSettings,
+    pub console: ConsoleSettings,
 }
 
 /// Settings that cannot work, alone or together: refused at start, before anything runs.
@@ -200,6 +202,7 @@ impl Settings {
             port: 0,
             webhooks: WebhookSettings::default(),
             http: HttpSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
