@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use gnlc::access::Role;
 
 use super::{Browser, Page};
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, spawn_app_with};
 use crate::notify::verify;
-use crate::on_both_backends;
 use crate::receiver::{Receiver, Reply};
+use crate::{for_each_backend, on_both_backends};
 
 /// Waits until the deliveries page shows `text`.
 async fn deliveries_showing(browser: &mut Browser<'_>, path: &str, text: &str) -> Page {
@@ -195,7 +195,37 @@ async fn the_catalog_shows_every_event_type(app: TestApp) {
     }
 }
 
+async fn deliveries_are_paged_newest_first(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.webhooks.run_worker = false).await;
+    let token = app.token(Role::Partner, "Partner").await;
+    let mut browser = Browser::signed_in(&app, &token).await;
+    let (id, _) = browser
+        .create_endpoint("http://127.0.0.1:9/hooks", "")
+        .await;
+    let endpoint = format!("/console/endpoints/{id}");
+    for _ in 0..21 {
+        browser
+            .submit(&endpoint, &format!("{endpoint}/test"), &[])
+            .await;
+    }
+    let deliveries = format!("{endpoint}/deliveries");
+    let newest = browser.get(&deliveries).await;
+    assert_eq!(newest.body.matches("<section").count(), 20);
+    let (first, last) = (
+        newest.body.find("delivery-21").unwrap(),
+        newest.body.find("delivery-2\"").unwrap(),
+    );
+    assert!(first < last, "newest first");
+    assert!(!newest.body.contains("delivery-1\""));
+    let older = format!("{deliveries}?before=2&amp;failed=false");
+    assert!(newest.body.contains(&older), "{}", newest.body);
+    let page = browser.get(&older.replace("&amp;", "&")).await;
+    assert_eq!(page.body.matches("<section").count(), 1);
+    assert!(page.body.contains("delivery-1\"") && !page.body.contains("Older deliveries"));
+}
+
 on_both_backends!(
     a_partner_manages_an_endpoint_and_sees_its_deliveries,
     the_catalog_shows_every_event_type,
 );
+for_each_backend!(deliveries_are_paged_newest_first);

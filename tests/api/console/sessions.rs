@@ -191,10 +191,22 @@ async fn a_session_expires(backend: Backend) {
     );
 }
 
+async fn the_cookie_is_secure_when_told_so(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.console.secure_cookie = true).await;
+    let token = app.token(Role::Partner, "Partner").await;
+    let mut browser = Browser::new(&app);
+    let page = browser.post("/console/sign-in", &[("token", &token)]).await;
+    let cookie = page.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.ends_with("; HttpOnly; SameSite=Strict; Secure"),
+        "{cookie}"
+    );
+}
+
 on_both_backends!(
     signing_in_opens_a_session_named_by_a_strict_cookie,
     a_bad_or_revoked_token_cannot_sign_in,
     signing_out_ends_the_session,
     every_page_carries_the_security_headers,
 );
-for_each_backend!(a_session_expires);
+for_each_backend!(a_session_expires, the_cookie_is_secure_when_told_so);
