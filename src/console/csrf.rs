@@ -10,23 +10,27 @@ use sha2::Sha256;
 
 const LABEL: &[u8] = b"gnlc console csrf v1";
 
-fn mac(session_id: &str) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(session_id.as_bytes())
-        .expect("HMAC takes a key of any length");
+/// The MAC of the label under the session id (HMAC takes a key of any length: never `None`
+/// in practice, and no token is valid if it were).
+fn mac(session_id: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(session_id.as_bytes()).ok()?;
     mac.update(LABEL);
-    mac
+    Some(mac)
 }
 
 /// The token of the session with this id.
 pub fn token(session_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(mac(session_id).finalize().into_bytes())
+    mac(session_id)
+        .map(|mac| URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
 }
 
 /// Whether `given` is the token of the session with this id (compared in constant time).
 pub fn is_valid(session_id: &str, given: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(given)
-        .is_ok_and(|bytes| mac(session_id).verify_slice(&bytes).is_ok())
+    let (Ok(bytes), Some(mac)) = (URL_SAFE_NO_PAD.decode(given), mac(session_id)) else {
+        return false;
+    };
+    mac.verify_slice(&bytes).is_ok()
 }
 
 #[cfg(test)]
