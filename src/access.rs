@@ -203,12 +203,35 @@ pub async fn authenticate(
         return Ok(Principal::Anonymous);
     };
     let token = bearer_token(header).ok_or(AccessError::MalformedHeader)?;
+    authenticate_token(db, token).await
+}
+
+/// Who a token acts for, if it is valid and not revoked (the console's sign-in form).
+pub async fn authenticate_token(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<Principal, AccessError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Err(AccessError::InvalidToken);
     }
+    active_token(db, api_token::Column::TokenHash.eq(hash(token))).await
+}
+
+/// Who the token with this id acts for, while it is not revoked (a console session's).
+pub async fn authenticate_token_id(
+    db: &DatabaseConnection,
+    id: i32,
+) -> Result<Principal, AccessError> {
+    active_token(db, api_token::Column::Id.eq(id)).await
+}
+
+async fn active_token(
+    db: &DatabaseConnection,
+    which: sea_orm::sea_query::Expr,
+) -> Result<Principal, AccessError> {
     let found = api_token::Entity::find()
         .find_also_related(account::Entity)
-        .filter(api_token::Column::TokenHash.eq(hash(token)))
+        .filter(which)
         .filter(api_token::Column::RevokedAt.is_null())
         .one(db)
         .await?;

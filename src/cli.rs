@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::access::Role;
 use crate::config::{DatabaseSettings, HttpSettings, LogFormatSetting, LogSettings, Settings};
+use crate::console::ConsoleSettings;
 use crate::subscriptions::settings::SubscriptionSettings;
 use crate::webhooks::settings::WebhookSettings;
 
@@ -97,6 +98,8 @@ pub struct ServeArgs {
     pub webhooks: WebhookSettings,
     #[command(flatten)]
     pub subscriptions: SubscriptionSettings,
+    #[command(flatten)]
+    pub console: ConsoleSettings,
 }
 
 /// What the one-shot commands on the database (`token`, `admit`) are told besides their own
@@ -217,6 +220,7 @@ impl From<&ServeArgs> for Settings {
                 ..serve.http.clone()
             },
             subscriptions: serve.subscriptions.clone(),
+            console: serve.console.clone(),
         }
     }
 }
@@ -273,6 +277,7 @@ mod tests {
                 webhooks: WebhookSettings::default(),
                 http: HttpSettings::default(),
                 subscriptions: SubscriptionSettings::default(),
+                console: ConsoleSettings::default(),
             }
         );
         assert_eq!(serve(&["serve"]), serve(&[]));

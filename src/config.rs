@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 
+use crate::console::ConsoleSettings;
 use crate::subscriptions::settings::SubscriptionSettings;
 use crate::webhooks::settings::{InvalidWebhookSettings, WebhookSettings};
 
@@ -170,6 +171,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub http: HttpSettings,
     pub subscriptions: SubscriptionSettings,
+    pub console: ConsoleSettings,
 }
 
 /// Settings that cannot work, alone or together: refused at start, before anything runs.
@@ -208,6 +210,7 @@ impl Settings {
             webhooks: WebhookSettings::default(),
             http: HttpSettings::default(),
             subscriptions: SubscriptionSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }

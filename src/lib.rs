@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cohort_file;
 pub mod config;
+pub mod console;
 pub mod data_version;
 pub mod database;
 pub mod digest;

@@ -11,7 +11,9 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, guard, web};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::after_commit::AfterCommit;
 use crate::config::{InvalidSettings, Settings};
+use crate::console::{self, Console};
 use crate::data_version::DataVersions;
 use crate::database::{self, StatementCounter};
 use crate::graphql;
@@ -127,6 +129,12 @@ impl Application {
             settings.webhooks.clone(),
             wakeup.clone(),
         );
+        let console = web::Data::new(Console {
+            db: db.clone(),
+            settings: settings.console.clone(),
+            webhooks: settings.webhooks.clone(),
+            after_commit: AfterCommit::new(wakeup.clone(), versions.clone()),
+        });
         let worker = if settings.webhooks.run_worker {
             // Its own pool: deliveries never wait for the API's connections, nor the API
             // for theirs.
@@ -173,6 +181,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(graphiql.clone())
                 .app_data(live_data.clone())
+                .app_data(console.clone())
                 // The last wrapped runs first: the request id is there for everything else.
                 .wrap(cors::middleware(&cors_origins))
                 .wrap(security_headers::everywhere())
@@ -187,6 +196,11 @@ impl Application {
                 )
                 .route("/graphql", web::route().to(crate::http::graphql::endpoint))
                 .service(graphiql::scope())
+                .service(
+                    web::scope("/console")
+                        .wrap(security_headers::pages())
+                        .configure(console::routes),
+                )
                 .route("/metrics", web::get().to(metrics::endpoint))
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))

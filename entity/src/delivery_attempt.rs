@@ -16,6 +16,11 @@ pub struct Model {
     pub response_excerpt: Option<String>,
     /// What went wrong, when it did (time-out, refused address, connection error, status).
     pub error: Option<String>,
+    /// The `webhook-timestamp` it was sent with (none before the request was made, or
+    /// for attempts recorded before gnlc kept it).
+    pub webhook_timestamp: Option<i64>,
+    /// The `webhook-signature` it was sent with.
+    pub webhook_signature: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_token;
 pub mod city;
 pub mod cohort;
+pub mod console_session;
 pub mod country;
 pub mod data_version;
 pub mod data_version_listener;

@@ -15,6 +15,8 @@ mod m20261126_000006_index_city_location;
 mod m20261127_000007_create_account;
 mod m20261127_000008_create_server_key;
 mod m20261127_000009_create_data_version_listener;
+mod m20261127_000010_create_console_session;
+mod m20261127_000011_record_attempt_headers;
 mod seed;
 
 pub struct Migrator;
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_create_account::Migration),
             Box::new(m20261127_000008_create_server_key::Migration),
             Box::new(m20261127_000009_create_data_version_listener::Migration),
+            Box::new(m20261127_000010_create_console_session::Migration),
+            Box::new(m20261127_000011_record_attempt_headers::Migration),
         ]
     }
 }

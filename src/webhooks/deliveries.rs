@@ -1,8 +1,10 @@
 //! Deliveries as partners read and redeliver them: those of their own endpoints (an admin:
 //! all), reported as not found otherwise.
 
-use entity::{delivery, event, webhook_endpoint};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use entity::{delivery, delivery_attempt, event, webhook_endpoint};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use super::delivery as lifecycle;
 use super::endpoints::{EndpointError, Result, account_of, find, owned_by};
@@ -104,4 +106,29 @@ pub async fn redeliver_failed(
     let count = lifecycle::redeliver_failed(db, endpoint.id, since_ms).await?;
     after.deliveries_queued();
     Ok(count)
+}
+
+/// The attempts of deliveries the caller has listed (so may see), oldest first.
+pub async fn attempts_of(
+    db: &DatabaseConnection,
+    deliveries: &[delivery::Model],
+) -> Result<Vec<delivery_attempt::Model>, DbErr> {
+    let ids: Vec<i32> = deliveries.iter().map(|d| d.id).collect();
+    delivery_attempt::Entity::find()
+        .filter(delivery_attempt::Column::DeliveryId.is_in(ids))
+        .order_by_asc(delivery_attempt::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The events of deliveries the caller has listed, by internal id.
+pub async fn events_of(
+    db: &DatabaseConnection,
+    deliveries: &[delivery::Model],
+) -> Result<Vec<event::Model>, DbErr> {
+    let ids: Vec<i32> = deliveries.iter().map(|d| d.event_id).collect();
+    event::Entity::find()
+        .filter(event::Column::Id.is_in(ids))
+        .all(db)
+        .await
 }

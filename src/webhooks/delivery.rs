@@ -152,6 +152,16 @@ pub struct Outcome {
     /// The endpoint's `Retry-After`.
     pub retry_after: Option<Duration>,
     pub duration: Duration,
+    /// The signed headers sent, when the request was made.
+    pub signed: Option<SignedHeaders>,
+}
+
+/// The `webhook-timestamp` and `webhook-signature` an attempt was sent with, kept so that
+/// a partner sees exactly what it was sent (the `webhook-id` is the event's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    pub timestamp: i64,
+    pub signature: String,
 }
 
 impl Outcome {
@@ -188,6 +198,8 @@ pub async fn record(
         duration_ms: Set(outcome.duration.as_millis().min(i32::MAX as u128) as i32),
         response_excerpt: Set(outcome.excerpt.clone()),
         error: Set(outcome.error.clone()),
+        webhook_timestamp: Set(outcome.signed.as_ref().map(|s| s.timestamp)),
+        webhook_signature: Set(outcome.signed.as_ref().map(|s| s.signature.clone())),
         ..Default::default()
     })
     .exec(&txn)

@@ -33,6 +33,7 @@ fn answered(status: u16) -> Outcome {
         error: None,
         retry_after: None,
         duration: Duration::from_millis(20),
+        signed: None,
     }
 }
 

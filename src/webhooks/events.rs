@@ -43,7 +43,7 @@ pub async fn feed(
 
 /// The `data` of a `webhook.test` event.
 #[derive(Debug, Serialize)]
-struct TestEventData<'a> {
+pub struct TestEventData<'a> {
     /// The endpoint's public id.
     endpoint: &'a str,
     message: &'static str,
@@ -54,7 +54,7 @@ impl Payload for TestEventData<'_> {
 }
 
 impl<'a> TestEventData<'a> {
-    fn for_endpoint(endpoint: &'a str) -> Self {
+    pub fn for_endpoint(endpoint: &'a str) -> Self {
         TestEventData {
             endpoint,
             message: "a test event from gnlc",

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod endpoints;
 pub mod events;
 pub mod guard;
+pub mod health;
 pub mod outbox;
 pub mod payload;
 pub mod report;

@@ -65,6 +65,19 @@ struct Envelope<'a> {
     data: &'a serde_json::Value,
 }
 
+/// The body of an event's deliveries: `{"type", "timestamp", "data"}`.
+pub fn body(
+    event_type: EventType,
+    at_ms: i64,
+    data: &serde_json::Value,
+) -> serde_json::Result<String> {
+    serde_json::to_string(&Envelope {
+        r#type: event_type.as_str(),
+        timestamp: rfc3339(at_ms),
+        data,
+    })
+}
+
 /// What an endpoint subscribes to, read once per publication.
 struct Subscription {
     endpoint_id: i32,
@@ -133,12 +146,8 @@ pub async fn publish<C: ConnectionTrait>(
     let mut events = Vec::with_capacity(drafts.len());
     let mut deliveries = Vec::new();
     for draft in drafts {
-        let payload = serde_json::to_string(&Envelope {
-            r#type: draft.event_type.as_str(),
-            timestamp: rfc3339(now),
-            data: &draft.data,
-        })
-        .map_err(|e| DbErr::Custom(format!("event payload: {e}")))?;
+        let payload = body(draft.event_type, now, &draft.data)
+            .map_err(|e| DbErr::Custom(format!("event payload: {e}")))?;
         let wanted_by: Vec<i32> = subscriptions
             .iter()
             .filter(|s| s.wants(&draft))

@@ -11,7 +11,7 @@ use entity::{event, webhook_endpoint};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use tokio::sync::{Notify, Semaphore};
 
-use super::delivery::{self, Claim, Outcome};
+use super::delivery::{self, Claim, Outcome, SignedHeaders};
 use super::guard::{self, GuardedResolver};
 use super::schedule::parse_retry_after;
 use super::signing;
@@ -253,6 +253,7 @@ impl Worker {
             error: Some(error),
             retry_after: None,
             duration: started.elapsed(),
+            signed: None,
         };
         let url = match guard::check_url(&endpoint.url, self.settings.allow_private_targets) {
             Ok(url) => url,
@@ -274,6 +275,10 @@ impl Worker {
             Ok(signature) => signature,
             Err(error) => return failed(format!("cannot sign: {error}")),
         };
+        let signed = SignedHeaders {
+            timestamp,
+            signature: signature.clone(),
+        };
         let request = self
             .client
             .post(url)
@@ -284,7 +289,12 @@ impl Worker {
             .body(event.payload.clone());
         let mut response = match request.send().await {
             Ok(response) => response,
-            Err(error) => return failed(describe(&error)),
+            Err(error) => {
+                return Outcome {
+                    signed: Some(signed),
+                    ..failed(describe(&error))
+                };
+            }
         };
         let status = response.status().as_u16();
         let retry_after = response
@@ -311,6 +321,7 @@ impl Worker {
             error: None,
             retry_after,
             duration: started.elapsed(),
+            signed: Some(signed),
         };
         if !outcome.succeeded() {
             outcome.error =

@@ -8,6 +8,7 @@ mod binary;
 mod caching;
 mod cohorts;
 mod connections;
+mod console;
 mod cors;
 mod data_versions;
 mod errors;
