@@ -27,9 +27,3 @@ pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod webhooks;
-
-/// The allocator of every program built on gnlc (the `gnlc` command, `gnlc-bench`, the
-/// tests). An answer is thousands of small values made and dropped per request: mimalloc's
-/// per-thread free lists serve them for much less than glibc's malloc (see BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
