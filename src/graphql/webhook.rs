@@ -289,6 +289,18 @@ impl DeliveryAttempt {
     async fn error(&self) -> Option<&str> {
         self.0.error.as_deref()
     }
+
+    /// The `webhook-timestamp` header the attempt was sent with, as sent (Unix seconds);
+    /// null when no request was made, or for attempts made before gnlc kept it.
+    async fn webhook_timestamp(&self) -> Option<String> {
+        self.0.webhook_timestamp.map(|seconds| seconds.to_string())
+    }
+
+    /// The `webhook-signature` header the attempt was sent with, as sent (`v1,…`, one per
+    /// secret that signed it): with the event's id and the timestamp, what a receiver checks.
+    async fn webhook_signature(&self) -> Option<&str> {
+        self.0.webhook_signature.as_deref()
+    }
 }
 
 /// How far a cohort's `cohort.admitted` notifications have gone.

@@ -26,7 +26,7 @@ pub const DELIVERIES: &str = r#"query($endpoint: ID, $after: String) {
             id status attemptCount lastStatusCode nextAttemptAt
             event { id type }
             endpoint { id }
-            attempts { attemptedAt statusCode durationMs responseExcerpt error }
+            attempts { attemptedAt statusCode durationMs responseExcerpt error webhookTimestamp webhookSignature }
         } }
     }
 }"#;

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::send_test_event;
 use crate::helpers::TestApp;
-use crate::notify::{admin_and_partner, admit, cohort_2026, subscribe, verify};
+use crate::notify::{admin_and_partner, admit, cohort_2026, settled, subscribe, verify};
 use crate::on_both_backends;
 use crate::receiver::{Receiver, Reply};
 
@@ -45,6 +45,18 @@ async fn a_rotated_secret_signs_beside_the_new_one(app: TestApp) {
     assert!(verify(request, &new) && verify(request, &old));
     assert!(!verify(request, &gnlc::webhooks::signing::new_secret()));
     assert_eq!(request.json(), event["payload"]);
+
+    // The attempt keeps the signed headers exactly as they were sent.
+    let delivered = settled(&app, &partner, &endpoint, 1).await;
+    let attempt = &delivered[0]["attempts"][0];
+    assert_eq!(
+        attempt["webhookTimestamp"].as_str(),
+        request.header("webhook-timestamp")
+    );
+    assert_eq!(
+        attempt["webhookSignature"].as_str(),
+        request.header("webhook-signature")
+    );
 }
 
 /// Runs `tests/browser/verify-webhook.mjs`: the `standardwebhooks` npm package, as a
