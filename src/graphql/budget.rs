@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::Context;
 use async_graphql::parser::types::{FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Positioned};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::error::{code, with_code};
 
@@ -119,6 +119,59 @@ impl ResponseBudget {
         self.widths
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The room for values in flight that requests share, by their costs: held by the
+/// executor for requests, and by each subscription for each answer it makes.
+#[derive(Clone, Debug)]
+pub struct Room {
+    in_flight: Arc<Semaphore>,
+    capacity: u32,
+}
+
+impl Room {
+    /// Room for `capacity` values (at most what a semaphore counts).
+    pub fn new(capacity: u64) -> Self {
+        let capacity = u32::try_from(capacity)
+            .unwrap_or(u32::MAX)
+            .min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+        Self {
+            in_flight: Arc::new(Semaphore::new(capacity as usize)),
+            capacity,
+        }
+    }
+
+    /// The values that still fit.
+    pub fn available(&self) -> usize {
+        self.in_flight.available_permits()
+    }
+
+    /// Waits until an answer of this cost fits beside those in flight (a cost over the whole
+    /// room waits for all of it); the room is given back when the permit is dropped.
+    pub async fn admit(&self, cost: u64) -> Option<OwnedSemaphorePermit> {
+        let permits = u32::try_from(cost)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.capacity);
+        self.in_flight
+            .clone()
+            .acquire_many_owned(permits)
+            .await
+            .ok()
+    }
+}
+
+/// What a subscription's answers take of the [`Room`]: each answer waits for room for the
+/// subscription's cost, and holds it while it is made, as a query does.
+#[derive(Clone, Debug)]
+pub struct AnswerRoom {
+    pub room: Room,
+    pub cost: u64,
+}
+
+impl AnswerRoom {
+    pub async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        self.room.admit(self.cost).await
     }
 }
 

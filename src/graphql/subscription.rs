@@ -9,7 +9,10 @@ use entity::cohort;
 use futures_util::{Stream, StreamExt};
 use sea_orm::EntityTrait;
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use super::access;
+use super::budget::AnswerRoom;
 use super::cohort::Cohort;
 use super::error::{code, internal, with_code};
 use super::webhook::Event;
@@ -44,14 +47,19 @@ impl Subscription {
         let interest = Interest::new(&live.db, principal, types, regions, countries)
             .await
             .gql()?;
-        let cursors = cursors(ctx)?.clone();
-        let overflow = ctx.data_opt::<Arc<Overflow>>().cloned();
+        let answers = Answers::of(ctx, live)?;
         let events = feed::events(&live.hub, live.db.clone(), interest, after);
-        let metrics = live.metrics.clone();
-        Ok(events.map(move |item| {
-            let event = item.map_err(|error| fed_up(error, overflow.as_deref()))?;
-            metrics.events_pushed.inc();
-            Ok(LiveEvent::new(&cursors, event))
+        Ok(events.then(move |item| {
+            let answers = answers.clone();
+            async move {
+                let event = answers.event(item)?;
+                answers.pushed();
+                Ok(LiveEvent {
+                    cursor: answers.cursor(&event),
+                    event,
+                    _room: answers.room().await,
+                })
+            }
         }))
     }
 
@@ -64,36 +72,76 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<CohortAdmission>>> {
         let live = context_data::<Arc<Live>>(ctx)?;
         let after = after_id(ctx, after)?;
-        let cursors = cursors(ctx)?.clone();
-        let overflow = ctx.data_opt::<Arc<Overflow>>().cloned();
+        let answers = Answers::of(ctx, live)?;
         let events = feed::events(
             &live.hub,
             live.db.clone(),
             Interest::cohorts_admitted(),
             after,
         );
-        let (db, metrics) = (live.db.clone(), live.metrics.clone());
+        let db = live.db.clone();
         Ok(events.then(move |item| {
-            let (db, cursors, overflow, metrics) = (
-                db.clone(),
-                cursors.clone(),
-                overflow.clone(),
-                metrics.clone(),
-            );
+            let (db, answers) = (db.clone(), answers.clone());
             async move {
-                let event = item.map_err(|error| fed_up(error, overflow.as_deref()))?;
+                let event = answers.event(item)?;
                 let id = expect_row(event.cohort_id, "cohort of an admission")?;
                 let row = cohort::Entity::find_by_id(id)
                     .one(&db)
                     .await
                     .map_err(|error| internal(&error))?;
-                metrics.events_pushed.inc();
+                answers.pushed();
                 Ok(CohortAdmission {
-                    cursor: cursors.encode(List::Events, &event.id.to_string()),
+                    cursor: answers.cursor(&event),
                     cohort: expect_row(row, "cohort")?,
+                    _room: answers.room().await,
                 })
             }
         }))
+    }
+}
+
+/// What each answer of a subscription needs beside its event: the cursors' key, the
+/// transport's signal for a subscriber too slow, the metrics, and its room among the values
+/// in flight.
+#[derive(Clone)]
+struct Answers {
+    cursors: Cursors,
+    overflow: Option<Arc<Overflow>>,
+    live: Arc<Live>,
+    room: Option<AnswerRoom>,
+}
+
+impl Answers {
+    fn of(ctx: &Context<'_>, live: &Arc<Live>) -> Result<Self> {
+        Ok(Self {
+            cursors: cursors(ctx)?.clone(),
+            overflow: ctx.data_opt::<Arc<Overflow>>().cloned(),
+            live: live.clone(),
+            room: ctx.data_opt::<AnswerRoom>().cloned(),
+        })
+    }
+
+    /// The feed's next event, or the error the subscription ends with.
+    fn event(&self, item: Result<Published, FeedError>) -> Result<Published> {
+        item.map_err(|error| fed_up(error, self.overflow.as_deref()))
+    }
+
+    /// Counts an answer as pushed.
+    fn pushed(&self) {
+        self.live.metrics.events_pushed.inc();
+    }
+
+    fn cursor(&self, event: &Published) -> String {
+        self.cursors.encode(List::Events, &event.id.to_string())
+    }
+
+    /// Waits for room for one answer, when the subscription was given one (over a socket,
+    /// always); held by the item while async-graphql makes the answer from it.
+    async fn room(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.room {
+            Some(room) => room.admit().await,
+            None => None,
+        }
     }
 }
 
@@ -130,15 +178,9 @@ pub const TOO_SLOW: &str = "too slow: subscribe again with `after` set to the la
 pub struct LiveEvent {
     cursor: String,
     event: Published,
-}
-
-impl LiveEvent {
-    fn new(cursors: &Cursors, event: Published) -> Self {
-        LiveEvent {
-            cursor: cursors.encode(List::Events, &event.id.to_string()),
-            event,
-        }
-    }
+    /// Room among the values in flight, held while the answer is made from this event
+    /// (async-graphql drops the item once it has resolved it).
+    _room: Option<OwnedSemaphorePermit>,
 }
 
 #[Object]
@@ -158,6 +200,8 @@ impl LiveEvent {
 pub struct CohortAdmission {
     cursor: String,
     cohort: cohort::Model,
+    /// As [`LiveEvent`]'s.
+    _room: Option<OwnedSemaphorePermit>,
 }
 
 #[Object]

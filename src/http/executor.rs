@@ -4,19 +4,19 @@
 //! by their costs.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use tokio::runtime::{Handle, Runtime};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
+
+use crate::graphql::budget::Room;
 
 pub struct Executor {
     /// Shut down in the background when the server goes (dropping a runtime may not block
     /// inside another one).
     runtime: Option<Runtime>,
     handle: Handle,
-    in_flight: Arc<Semaphore>,
-    capacity: u32,
+    room: Room,
 }
 
 impl Executor {
@@ -28,14 +28,10 @@ impl Executor {
             .on_thread_start(yield_to_other_threads)
             .enable_all()
             .build()?;
-        let capacity = u32::try_from(capacity)
-            .unwrap_or(u32::MAX)
-            .min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
         Ok(Self {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
-            in_flight: Arc::new(Semaphore::new(capacity as usize)),
-            capacity,
+            room: Room::new(capacity),
         })
     }
 
@@ -49,17 +45,14 @@ impl Executor {
         Running(self.handle.spawn(work))
     }
 
-    /// Waits until a request of this cost fits beside those running (a cost over the whole
-    /// room waits for all of it); the room is given back when the permit is dropped.
+    /// Waits until a request of this cost fits beside those running (see [`Room::admit`]).
     pub async fn admit(&self, cost: u64) -> Option<OwnedSemaphorePermit> {
-        let permits = u32::try_from(cost)
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.capacity);
-        self.in_flight
-            .clone()
-            .acquire_many_owned(permits)
-            .await
-            .ok()
+        self.room.admit(cost).await
+    }
+
+    /// The room requests share, for work that runs elsewhere (a subscription's answers).
+    pub fn room(&self) -> Room {
+        self.room.clone()
     }
 }
 
@@ -123,7 +116,7 @@ mod tests {
         drop(big);
         let _fits = executor.admit(5).await.unwrap();
         // Over the whole room: waits for all of it, never for ever.
-        assert_eq!(executor.in_flight.available_permits(), 5);
+        assert_eq!(executor.room.available(), 5);
 
         let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
         let running = executor.spawn(async move {

@@ -14,7 +14,7 @@ use futures_util::stream::{self, BoxStream};
 use super::message::SubscribePayload;
 use crate::access::Principal;
 use crate::graphql::access::Caller;
-use crate::graphql::budget::ResponseBudget;
+use crate::graphql::budget::{AnswerRoom, ResponseBudget};
 use crate::graphql::error::{code, coded};
 use crate::graphql::{self, tokens};
 use crate::http::graphql::GraphQLService;
@@ -64,7 +64,8 @@ pub(super) async fn start(
         Ok(cost) => cost.unwrap_or_default(),
         Err(refusal) => return Err(refusal.errors),
     };
-    // A subscription's answers are bounded one by one by its cost; a query's as over HTTP.
+    // A subscription's answers are bounded one by one by its cost, and each takes room for it
+    // among the values in flight while it is made (see `AnswerRoom`); a query's as over HTTP.
     let subscription = kind == Some(OperationType::Subscription);
     let budget = ResponseBudget::new(if subscription {
         u64::MAX
@@ -74,7 +75,11 @@ pub(super) async fn start(
     let caller = Caller::new(principal.clone());
     let request = graphql::request_data(request, &service.db, caller, budget.clone())
         .data(live.clone())
-        .data(overflow.clone());
+        .data(overflow.clone())
+        .data(AnswerRoom {
+            room: service.executor.room(),
+            cost,
+        });
     if subscription {
         return Ok(graphql::execute_stream(&service.schema, request).boxed());
     }

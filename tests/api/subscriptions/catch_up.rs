@@ -173,3 +173,26 @@ async fn a_subscriber_too_slow_is_closed_to_resume(backend: Backend) {
         "{metrics}"
     );
 }
+
+crate::for_each_backend!(answers_take_their_room_among_the_values_in_flight_and_give_it_back);
+
+/// Each answer of a subscription takes room among the values in flight while it is made,
+/// as a query does, and gives it back: with room for a single value, every answer and every
+/// query needs all of it, and two subscribers still get every event, the admission its
+/// answer, and a query after them its own.
+async fn answers_take_their_room_among_the_values_in_flight_and_give_it_back(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.http.max_values_in_flight = 1).await;
+    let admin = app.token(Role::Admin, "UIL").await;
+    let mut first = Socket::ready(&app, None).await;
+    first.subscribed("all", EVENTS, json!({})).await;
+    let mut second = Socket::ready(&app, None).await;
+    second.subscribed("all", EVENTS, json!({})).await;
+    admit(&app, &admin, cohort_2026()).await;
+    let events = first.events("all", 3).await;
+    assert_eq!(second.events("all", 3).await, events);
+    withdraw(&app, &admin, "cahul").await;
+    assert_eq!(types(&first.events("all", 1).await), ["city.withdrawn"]);
+    assert_eq!(types(&second.events("all", 1).await), ["city.withdrawn"]);
+    let network = app.data(None, "{ network { cityCount } }", json!({})).await;
+    assert!(network["network"]["cityCount"].is_number());
+}
