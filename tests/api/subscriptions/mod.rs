@@ -1,9 +1,11 @@
 //! Live updates over graphql-transport-ws, spoken by a Rust WebSocket client: the protocol's
-//! edge cases, catching up from a cursor, who sees what, and events from other processes.
+//! edge cases, catching up from a cursor, who sees what, and events from other processes;
+//! and over Server-Sent Events ([`sse`]).
 
 mod catch_up;
 mod processes;
 mod protocol;
+mod sse;
 mod visibility;
 
 use std::time::Duration;
