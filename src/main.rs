@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use gnlc::access;
-use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
+use gnlc::admission::{self, AdmissionError, FigureOutcome};
 use gnlc::after_commit::AfterCommit;
 use gnlc::cli::{AdmitArgs, Cli, Command, TokenCommand};
 use gnlc::config::{DatabaseSettings, Settings};
@@ -158,21 +158,16 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
         Ok(read) => read,
         Err(problems) => return report(AdmissionError::Invalid(problems)),
     };
-    let distinct: std::collections::HashSet<_> = cities
-        .iter()
-        .map(|c| c.country.to_ascii_uppercase())
-        .collect();
-    let admission = CohortAdmission {
+    let intake = cohort_file::Intake {
         year: args.year,
         announced_on: args.announced_on,
-        new_city_count: args.new_cities.unwrap_or(cities.len() as i32),
-        new_country_count: args.new_countries.unwrap_or(distinct.len() as i32),
-        network_city_count: args.network_cities,
-        network_country_count: args.network_countries,
-        new_countries,
-        cities,
+        new_cities: args.new_cities,
+        new_countries: args.new_countries,
+        network_cities: args.network_cities,
+        network_countries: args.network_countries,
         replace_published_figures: args.replace_published_figures,
     };
+    let admission = intake.admission(cities, new_countries);
     let spinner = indicatif::ProgressBar::new_spinner().with_message("admitting");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let after = AfterCommit::without_workers(DataVersions::new(db.clone()));
