@@ -154,8 +154,8 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     let progress = indicatif::ProgressBar::new(rows).with_message("reading cities");
     let read = cohort_file::read(text.as_slice(), || progress.inc(1));
     progress.finish_and_clear();
-    let (cities, new_countries) = match read {
-        Ok(read) => read,
+    let file = match read {
+        Ok(file) => file,
         Err(problems) => return report(AdmissionError::Invalid(problems)),
     };
     let intake = cohort_file::Intake {
@@ -167,7 +167,7 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
         network_countries: args.network_countries,
         replace_published_figures: args.replace_published_figures,
     };
-    let admission = intake.admission(cities, new_countries);
+    let admission = intake.admission(&file);
     let spinner = indicatif::ProgressBar::new_spinner().with_message("admitting");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let after = AfterCommit::without_workers(DataVersions::new(db.clone()));
@@ -175,6 +175,10 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     let admitted = match outcome {
         Ok(admitted) => admitted,
+        Err(AdmissionError::Invalid(mut problems)) => {
+            file.locate(&mut problems);
+            return report(AdmissionError::Invalid(problems));
+        }
         Err(error) => return report(error),
     };
     if admitted.created() {

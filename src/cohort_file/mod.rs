@@ -156,12 +156,33 @@ fn header(first: &csv::StringRecord) -> Result<csv::StringRecord, Vec<Problem>> 
     }
 }
 
+/// A file's cities and the countries joining with them.
+#[derive(Debug, Clone, Default)]
+pub struct CohortFile {
+    pub cities: Vec<AdmittedCity>,
+    pub new_countries: Vec<NewCountry>,
+    /// The row describing each joining country (its first), in the order of `new_countries`.
+    pub country_rows: Vec<usize>,
+}
+
+impl CohortFile {
+    /// Puts the admission's problems with a joining country (`newCountries[n]`, the n-th)
+    /// against the row that describes it: a file's problems are all by row.
+    pub fn locate(&self, problems: &mut [Problem]) {
+        for problem in problems.iter_mut().filter(|p| p.city.is_none()) {
+            let n = problem
+                .field
+                .strip_prefix("newCountries[")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|n| n.parse::<usize>().ok());
+            problem.city = n.and_then(|n| self.country_rows.get(n.checked_sub(1)?).copied());
+        }
+    }
+}
+
 /// The cities and the joining countries a file lists. `on_row` is called after each row
 /// (for a progress bar).
-pub fn read(
-    input: impl Read,
-    mut on_row: impl FnMut(),
-) -> Result<(Vec<AdmittedCity>, Vec<NewCountry>), Vec<Problem>> {
+pub fn read(input: impl Read, mut on_row: impl FnMut()) -> Result<CohortFile, Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .has_headers(false)
@@ -172,8 +193,7 @@ pub fn read(
         Some(Err(e)) => return Err(vec![problem(None, "header", e.to_string())]),
         None => header(&csv::StringRecord::new())?,
     };
-    let mut cities = Vec::new();
-    let mut countries = Vec::new();
+    let mut file = CohortFile::default();
     let mut joining = HashSet::new();
     let mut problems = Vec::new();
     for (i, record) in records.enumerate() {
@@ -210,12 +230,13 @@ pub fn read(
         if let Some(country) = country
             && joining.insert(country.iso2.to_ascii_uppercase())
         {
-            countries.push(country);
+            file.new_countries.push(country);
+            file.country_rows.push(i + 1);
         }
-        cities.extend(city);
+        file.cities.extend(city);
     }
     if problems.is_empty() {
-        Ok((cities, countries))
+        Ok(file)
     } else {
         Err(problems)
     }
@@ -253,12 +274,13 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// The admission of a file's cities and joining countries (as [`read`] gives them).
-    pub fn admission(
-        self,
-        cities: Vec<AdmittedCity>,
-        new_countries: Vec<NewCountry>,
-    ) -> CohortAdmission {
+    /// The admission of a file's cities and joining countries.
+    pub fn admission(self, file: &CohortFile) -> CohortAdmission {
+        let CohortFile {
+            cities,
+            new_countries,
+            ..
+        } = file.clone();
         let distinct: HashSet<_> = cities
             .iter()
             .map(|c| c.country.to_ascii_uppercase())

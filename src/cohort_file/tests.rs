@@ -9,13 +9,18 @@ fn reads_cities_and_joining_countries() {
                 Reykjavík,IS,64.1355,-21.8954,,Iceland,ISL,europe-and-north-america\n\
                 Akureyri,IS,65.6835,-18.0878,,Iceland,ISL,europe-and-north-america\n";
     let mut rows = 0;
-    let (cities, countries) = read(file.as_bytes(), || rows += 1).unwrap();
+    let CohortFile {
+        cities,
+        new_countries: countries,
+        country_rows,
+    } = read(file.as_bytes(), || rows += 1).unwrap();
     assert_eq!(rows, 3);
     assert_eq!(cities.len(), 3);
     assert_eq!(cities[0].name, "Chișinău");
     assert_eq!(cities[0].geonames_id, Some(618426));
     assert_eq!(countries.len(), 1);
     assert_eq!(countries[0].iso3, "ISL");
+    assert_eq!(country_rows, [2], "Iceland is described on row 2");
 }
 
 /// Each problem's row and field.
@@ -86,7 +91,7 @@ fn every_column_is_known_and_the_required_ones_are_there() {
 #[test]
 fn columns_come_in_any_order_and_case() {
     let file = "Longitude,Latitude,Country,Name\n28.85938,47.00902,MD,Chișinău\n";
-    let (cities, _) = read(file.as_bytes(), || {}).unwrap();
+    let cities = read(file.as_bytes(), || {}).unwrap().cities;
     assert_eq!(cities.len(), 1);
     assert_eq!(
         (cities[0].name.as_str(), cities[0].latitude),
@@ -112,7 +117,7 @@ fn each_row_has_the_line_it_starts_on() {
 #[test]
 fn the_published_counts_default_to_the_files_rows_and_countries() {
     let file = "name,country,latitude,longitude\nA,MD,47,28\nB,md,47,28\nC,IS,64,-21\n";
-    let (cities, countries) = read(file.as_bytes(), || {}).unwrap();
+    let file = read(file.as_bytes(), || {}).unwrap();
     let intake = Intake {
         year: 2026,
         announced_on: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
@@ -122,7 +127,7 @@ fn the_published_counts_default_to_the_files_rows_and_countries() {
         network_countries: None,
         replace_published_figures: false,
     };
-    let admission = intake.clone().admission(cities.clone(), countries.clone());
+    let admission = intake.clone().admission(&file);
     assert_eq!(
         (admission.new_city_count, admission.new_country_count),
         (3, 2)
@@ -133,6 +138,34 @@ fn the_published_counts_default_to_the_files_rows_and_countries() {
         new_countries: Some(4),
         ..intake
     }
-    .admission(cities, countries);
+    .admission(&file);
     assert_eq!((given.new_city_count, given.new_country_count), (5, 4));
+}
+
+#[test]
+fn a_joining_countrys_problems_go_to_the_row_describing_it() {
+    let file = "name,country,latitude,longitude,country_name,iso3,region\n\
+                Akureyri,IS,65.6835,-18.0878,,,\n\
+                Reykjavík,IS,64.1355,-21.8954,Iceland,ISL,nowhere\n\
+                Tórshavn,FO,62.0,-6.8,Faroe Islands,FRO,nowhere\n";
+    let file = read(file.as_bytes(), || {}).unwrap();
+    assert_eq!(file.country_rows, [2, 3]);
+    let mut problems = vec![
+        problem(
+            None,
+            "newCountries[2]",
+            "there is no region with slug `nowhere`",
+        ),
+        problem(
+            None,
+            "newCountries[1]",
+            "there is no region with slug `nowhere`",
+        ),
+        problem(None, "newCountries[3]", "not in this file"),
+        problem(None, "year", "1800 is not a plausible year"),
+        problem(Some(1), "name", "kept"),
+    ];
+    file.locate(&mut problems);
+    let rows: Vec<_> = problems.iter().map(|p| p.city).collect();
+    assert_eq!(rows, [Some(3), Some(2), None, None, Some(1)]);
 }

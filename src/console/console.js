@@ -36,13 +36,19 @@ if (live) {
       return;
     }
     try {
-      const response = await fetch(location.href, { credentials: "same-origin" });
-      if (response.ok) {
-        const page = new DOMParser().parseFromString(await response.text(), "text/html");
-        const fresh = page.querySelector(`[data-refresh="${live.dataset.refresh}"]`);
-        if (fresh) {
-          live.innerHTML = fresh.innerHTML;
-          live.dataset.pending = fresh.dataset.pending;
+      // Not while the page is out of sight: it catches up when it is back.
+      if (!document.hidden) {
+        const response = await fetch(location.href, { credentials: "same-origin" });
+        if (response.ok) {
+          const page = new DOMParser().parseFromString(await response.text(), "text/html");
+          const fresh = page.querySelector(`[data-refresh="${live.dataset.refresh}"]`);
+          // Only a change is put in place, so a screen reader hears only changes.
+          if (fresh && fresh.innerHTML !== live.innerHTML) {
+            live.innerHTML = fresh.innerHTML;
+          }
+          if (fresh) {
+            live.dataset.pending = fresh.dataset.pending;
+          }
         }
       }
     } catch {

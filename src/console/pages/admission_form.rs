@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use crate::admission::{CohortAdmission, Problem, problem};
-use crate::cohort_file::{self, Intake};
+use crate::cohort_file::{self, CohortFile, Intake};
 use crate::console::form::Fields;
 
 /// What the form holds, as typed.
@@ -72,8 +72,9 @@ impl AdmissionValues {
     }
 
     /// The admission the form describes, as `gnlc admit --file` would make it of the same
-    /// file and flags; or every problem with the fields and the file's rows.
-    pub fn admission(&self) -> Result<CohortAdmission, Vec<Problem>> {
+    /// file and flags, with the file read; or every problem with the fields and the file's
+    /// rows.
+    pub fn admission(&self) -> Result<(CohortAdmission, CohortFile), Vec<Problem>> {
         let mut problems = Vec::new();
         let year = self.year.trim().parse::<i32>().ok();
         if year.is_none() {
@@ -103,25 +104,26 @@ impl AdmissionValues {
                 }
                 parsed
             });
-        let file = cohort_file::read(self.csv.as_bytes(), || {});
-        let (cities, joining) = match file {
-            Ok(read) => read,
+        let file = match cohort_file::read(self.csv.as_bytes(), || {}) {
+            Ok(file) => file,
             Err(file_problems) => {
                 problems.extend(file_problems);
                 return Err(problems);
             }
         };
         match (year, announced_on) {
-            (Some(year), Some(announced_on)) if problems.is_empty() => Ok(Intake {
-                year,
-                announced_on,
-                new_cities,
-                new_countries,
-                network_cities,
-                network_countries,
-                replace_published_figures: self.replace_published_figures,
+            (Some(year), Some(announced_on)) if problems.is_empty() => {
+                let intake = Intake {
+                    year,
+                    announced_on,
+                    new_cities,
+                    new_countries,
+                    network_cities,
+                    network_countries,
+                    replace_published_figures: self.replace_published_figures,
+                };
+                Ok((intake.admission(&file), file))
             }
-            .admission(cities, joining)),
             _ => Err(problems),
         }
     }
@@ -151,14 +153,14 @@ pub fn fields(values: &AdmissionValues, hidden: bool) -> Markup {
     html! {
         label for="year" { "Year" }
         input id="year" name="year" type="number" inputmode="numeric" required
-            min="1900" max="2200" value=(values.year);
+            value=(values.year);
         label for="announced_on" { "Announced on" }
         input id="announced_on" name="announced_on" type="date" required
             value=(values.announced_on) aria-describedby="announced-on-hint";
         p.hint id="announced-on-hint" { "YYYY-MM-DD." }
         @for (name, label, hint) in FIGURES {
             label for=(name) { (label) }
-            input id=(name) name=(name) type="number" inputmode="numeric" min="0"
+            input id=(name) name=(name) type="number" inputmode="numeric"
                 value=(values.figure(name)) aria-describedby=(format!("{name}-hint"));
             p.hint id=(format!("{name}-hint")) { (hint) }
         }

@@ -12,6 +12,7 @@ use super::see_other;
 use crate::admission::{
     self, AdmissionError, CohortAdmission, FigureChange, FigureOutcome, Preview, Problem, problem,
 };
+use crate::cohort_file::CohortFile;
 use crate::console::form::Fields;
 use crate::console::layout::{self, csrf_field, page};
 use crate::console::session::Session;
@@ -63,8 +64,8 @@ pub async fn preview(
     let fields = Fields::parse(&body);
     let session = console.coordinator_acting(&request, &fields).await?;
     let values = AdmissionValues::from_form(&fields);
-    let admission = match values.admission() {
-        Ok(admission) => admission,
+    let (admission, file) = match values.admission() {
+        Ok(read) => read,
         Err(problems) => return Ok(refused(&session, &values, &problems)),
     };
     match admission::preview(&console.db, &admission).await {
@@ -72,7 +73,7 @@ pub async fn preview(
             let outcome = ready(&session, &values, &admission, &preview);
             Ok(layout::ok(form_page(&session, &values, Some(outcome))))
         }
-        Err(error) => refusal(&session, &values, error),
+        Err(error) => refusal(&session, &values, &file, error),
     }
 }
 
@@ -86,8 +87,8 @@ pub async fn admit(
     let fields = Fields::parse(&body);
     let session = console.coordinator_acting(&request, &fields).await?;
     let values = AdmissionValues::from_form(&fields);
-    let admission = match values.admission() {
-        Ok(admission) => admission,
+    let (admission, file) = match values.admission() {
+        Ok(read) => read,
         Err(problems) => return Ok(refused(&session, &values, &problems)),
     };
     match admission::admit(&console.db, admission, &console.after_commit).await {
@@ -100,18 +101,23 @@ pub async fn admit(
             let year = admitted.cohort.year;
             Ok(see_other(&format!("/console/cohorts/{year}?done={done}")))
         }
-        Err(error) => refusal(&session, &values, error),
+        Err(error) => refusal(&session, &values, &file, error),
     }
 }
 
-/// The form again when the admission is refused: every problem, or why not (a conflict).
+/// The form again when the admission is refused: every problem, each against the row of
+/// the file it is about, or why not (a conflict).
 fn refusal(
     session: &Session,
     values: &AdmissionValues,
+    file: &CohortFile,
     error: AdmissionError,
 ) -> Result<HttpResponse, ConsoleError> {
     match error {
-        AdmissionError::Invalid(problems) => Ok(refused(session, values, &problems)),
+        AdmissionError::Invalid(mut problems) => {
+            file.locate(&mut problems);
+            Ok(refused(session, values, &problems))
+        }
         AdmissionError::Database(error) => Err(error.into()),
         other => Ok(refused(
             session,
@@ -159,7 +165,7 @@ fn ready(
                 ", and notifies the partners. Nothing is written yet."
             }
             dl {
-                dt { "Published figures" }
+                dt { "The admission's figures" }
                 dd {
                     (admission.new_city_count) " new cities in " (admission.new_country_count) " countries"
                     @if let (Some(cities), Some(countries)) = (admission.network_city_count, admission.network_country_count) {

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
 
 use super::{Done, notice};
-use crate::console::layout::{self, page, time};
+use crate::console::layout::{self, page};
 use crate::console::{Console, ConsoleError};
 use crate::membership;
 use crate::webhooks::report::{self, CohortDeliveryReport};
@@ -77,7 +77,7 @@ pub async fn report(
 }
 
 /// The report's figures: the part of the page the script refreshes while `data-pending` is
-/// not `0` (the region is polite to screen readers: they hear the figures as they move).
+/// not `0` (a polite live region: screen readers say the figures when they change).
 fn figures(report: &CohortDeliveryReport) -> maud::Markup {
     html! {
         div id="report" data-refresh="report" data-pending=(report.pending) aria-live="polite" {
@@ -90,11 +90,12 @@ fn figures(report: &CohortDeliveryReport) -> maud::Markup {
             }
             p.hint {
                 @if report.pending > 0 {
-                    "Deliveries are on their way: this page follows them (reload it if your browser runs no script). "
+                    "Deliveries are on their way: this page follows them (reload it if your browser runs no script)."
+                } @else if report.deliveries == 0 {
+                    "No partner endpoint was sent this admission."
                 } @else {
-                    "Nothing is pending: every delivery has succeeded or failed for good. "
+                    "Nothing is pending: every delivery has succeeded or failed for good."
                 }
-                "As of " (time(crate::clock::now_ms())) "."
             }
         }
     }

@@ -106,7 +106,8 @@ async fn a_coordinator_previews_fixes_and_admits_a_cohort_and_watches_its_report
     // Rows the admission's own checks refuse; a quoted name over two lines shifts the lines.
     let invalid = format!(
         "{HEADER}\"Reykja\nvík\",IS,64.1355,-21.8954,,Iceland,ISL,europe-and-north-america\n\
-         Bălți,MDA,147.76171,27.92902,,,,\nGotham,ZZ,40.7,-74,,,,\n"
+         Bălți,MDA,147.76171,27.92902,,,,\nGotham,ZZ,40.7,-74,,,,\n\
+         Tórshavn,FO,62.0,-6.8,,Faroe Islands,FRO,nowhere\n"
     );
     fields = admission("2026", &invalid);
     let page = browser
@@ -122,6 +123,9 @@ async fn a_coordinator_previews_fixes_and_admits_a_cohort_and_watches_its_report
     assert!(page.body.contains("147.76171 is not between -90 and 90"));
     assert!(problem_at(&page, 3, 5, "country"), "{}", page.body);
     assert!(page.body.contains("there is no country with code `ZZ`"));
+    // A joining country's problem, against the row describing it.
+    assert!(problem_at(&page, 4, 6, "newCountries[2]"), "{}", page.body);
+    assert!(page.body.contains("there is no region with slug `nowhere`"));
     assert!(
         !page.body.contains("Admit the 2026 cohort"),
         "no admit button"
