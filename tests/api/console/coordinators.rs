@@ -81,6 +81,19 @@ async fn a_coordinator_previews_fixes_and_admits_a_cohort_and_watches_its_report
     assert!(form.body.contains(r#"<label for="csv">"#) && form.body.contains("Admit a cohort"));
     let before = written(&app).await;
 
+    // A file past the 256 KiB other forms may send is read whole (a cohort may list
+    // thousands of cities).
+    let long = format!("{HEADER}{},IS,64.1,-21.9,,,,\n", "a".repeat(300 * 1024));
+    let page = browser
+        .submit(
+            "/console/cohorts/admit",
+            "/console/cohorts/preview",
+            &admission("2026", &long),
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("a city name has 1 to 200 characters"));
+
     // Fields and rows that cannot be read: each problem against its row and line.
     let unreadable = format!("{HEADER}{REYKJAVIK}Bălți,MDA,north,27.92902,,,,\n");
     let mut fields = admission("20x6", &unreadable);
