@@ -143,6 +143,7 @@ pub fn held_by(delivery: &delivery::Model, worker: &str) -> bool {
 }
 
 /// How an attempt went.
+#[derive(Debug, Default)]
 pub struct Outcome {
     /// The HTTP status the endpoint answered, if it answered.
     pub status_code: Option<u16>,
@@ -170,16 +171,15 @@ impl Outcome {
     }
 
     /// The endpoint answered 410 Gone: it wants no more deliveries.
-    fn gone(&self) -> bool {
+    pub fn gone(&self) -> bool {
         self.status_code == Some(410)
     }
 }
 
 /// Records an attempt of a delivery `worker` holds, in one transaction: the attempt, the
 /// delivery moved on (succeeded, pending until its next attempt by the retry schedule, or
-/// failed), its lease given up, and the endpoint's failing streak: cleared on success,
-/// started or continued on failure, and the endpoint disabled on 410 Gone or after
-/// failing for `disable_after`. Only the lease holder moves the delivery on.
+/// failed), its lease given up, and the endpoint's failing streak (see [`super::failing`]).
+/// Only the lease holder moves the delivery on.
 pub async fn record(
     db: &DatabaseConnection,
     settings: &WebhookSettings,
@@ -225,39 +225,7 @@ pub async fn record(
         .exec(&txn)
         .await?;
 
-    let mut update = webhook_endpoint::Entity::update_many()
-        .filter(webhook_endpoint::Column::Id.eq(endpoint.id));
-    if outcome.succeeded() {
-        // Only an endpoint that was failing is written: a healthy one's row is left alone
-        // (not locked by every success of its concurrent deliveries).
-        update = update
-            .col_expr(
-                webhook_endpoint::Column::FailingSince,
-                Expr::value(Option::<i64>::None),
-            )
-            .filter(webhook_endpoint::Column::FailingSince.is_not_null());
-    } else {
-        let failing_since = endpoint.failing_since.unwrap_or(now);
-        let failing_for = Duration::from_millis((now - failing_since).max(0) as u64);
-        update = update.col_expr(
-            webhook_endpoint::Column::FailingSince,
-            Expr::value(failing_since),
-        );
-        if let Some(reason) = disabled_reason(outcome, failing_for, settings.disable_after) {
-            tracing::warn!(endpoint = %endpoint.public_id, %reason, "webhook endpoint disabled");
-            update = update
-                .col_expr(
-                    webhook_endpoint::Column::Status,
-                    Expr::value(EndpointStatus::Disabled),
-                )
-                .col_expr(
-                    webhook_endpoint::Column::DisabledReason,
-                    Expr::value(reason),
-                )
-                .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now));
-        }
-    }
-    update.exec(&txn).await?;
+    super::failing::after_attempt(&txn, endpoint.id, outcome, now, settings.disable_after).await?;
     txn.commit().await
 }
 
@@ -288,25 +256,6 @@ fn after_attempt(
     match delay {
         Some(delay) => (DeliveryStatus::Pending, now + delay.as_millis() as i64),
         None => (DeliveryStatus::Failed, delivery.next_attempt_at),
-    }
-}
-
-/// Why a failed attempt disables its endpoint, if it does: it answered 410 Gone, or its
-/// deliveries have failed for `disable_after` without a success.
-fn disabled_reason(
-    outcome: &Outcome,
-    failing_for: Duration,
-    disable_after: Duration,
-) -> Option<String> {
-    if outcome.gone() {
-        Some("the endpoint answered 410 Gone".to_owned())
-    } else if failing_for >= disable_after {
-        Some(format!(
-            "deliveries have failed for {} without a success",
-            in_words(failing_for)
-        ))
-    } else {
-        None
     }
 }
 
@@ -397,18 +346,6 @@ fn without_lease(update: UpdateMany<delivery::Entity>) -> UpdateMany<delivery::E
             delivery::Column::LeasedBy,
             Expr::value(Option::<String>::None),
         )
-}
-
-/// A duration as a person says it: "300 milliseconds", "90 seconds", "45 minutes", "30 hours", "5 days".
-fn in_words(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    match seconds {
-        0 => format!("{} milliseconds", duration.as_millis()),
-        1..120 => format!("{seconds} seconds"),
-        120..7200 => format!("{} minutes", seconds / 60),
-        7200..172_800 => format!("{} hours", seconds / 3600),
-        _ => format!("{} days", seconds / 86_400),
-    }
 }
 
 #[cfg(test)]

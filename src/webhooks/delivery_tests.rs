@@ -3,7 +3,7 @@ use std::time::Duration;
 use entity::delivery::{self, DeliveryStatus};
 use sea_orm::ActiveValue::Set;
 
-use super::{Outcome, after_attempt, disabled_reason, held_by, in_words, queued};
+use super::{Outcome, after_attempt, held_by, queued};
 use crate::webhooks::schedule::RetrySchedule;
 use crate::webhooks::settings::WebhookSettings;
 
@@ -100,30 +100,7 @@ fn retry_after_replaces_the_scheduled_delay() {
 }
 
 #[test]
-fn a_410_fails_at_once_and_disables_the_endpoint() {
+fn a_410_fails_at_once() {
     let next = after_attempt(&settings("5s,5m"), &pending(), 1, &answered(410), NOW, 0.5);
     assert_eq!(next, (DeliveryStatus::Failed, DUE));
-    let reason = disabled_reason(&answered(410), Duration::ZERO, Duration::from_secs(3600));
-    assert_eq!(reason.as_deref(), Some("the endpoint answered 410 Gone"));
-}
-
-#[test]
-fn an_endpoint_is_disabled_once_it_has_failed_for_disable_after() {
-    let limit = Duration::from_secs(5 * 86_400);
-    let almost = disabled_reason(&answered(500), limit - Duration::from_secs(1), limit);
-    assert_eq!(almost, None);
-    let reason = disabled_reason(&answered(500), limit, limit);
-    assert_eq!(
-        reason.as_deref(),
-        Some("deliveries have failed for 5 days without a success")
-    );
-}
-
-#[test]
-fn durations_read_in_the_largest_whole_unit_that_fits() {
-    assert_eq!(in_words(Duration::from_millis(300)), "300 milliseconds");
-    assert_eq!(in_words(Duration::from_secs(90)), "90 seconds");
-    assert_eq!(in_words(Duration::from_secs(45 * 60)), "45 minutes");
-    assert_eq!(in_words(Duration::from_secs(30 * 3600)), "30 hours");
-    assert_eq!(in_words(Duration::from_secs(5 * 86_400)), "5 days");
 }

@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod delivery;
 pub mod endpoints;
 pub mod events;
+mod failing;
 pub mod guard;
 pub mod health;
 pub mod outbox;

@@ -1,5 +1,5 @@
 //! What becomes of a delivery: retries and their record, 410, Retry-After, time-outs,
-//! redirects, and an endpoint disabled after failing too long.
+//! redirects, and an endpoint disabled after failing too long (but never one paused).
 
 use std::time::Duration;
 
@@ -111,6 +111,36 @@ async fn gone_disables_the_endpoint(app: TestApp) {
     assert_eq!(
         data["resumeWebhookEndpoint"],
         json!({ "status": "ACTIVE", "disabledReason": null })
+    );
+}
+
+/// An endpoint its owner paused while an attempt was in flight stays paused when that
+/// attempt fails, even with 410 Gone: gnlc disables only an active endpoint.
+async fn an_endpoint_paused_during_a_failing_attempt_stays_paused(app: TestApp) {
+    let (admin, partner) = admin_and_partner(&app).await;
+    let receiver = Receiver::start(vec![Reply::status(410).after(Duration::from_millis(1500))]);
+    let endpoint = subscribe_to_admissions(&app, &partner, &receiver.url).await;
+    admit(&app, &admin, cohort_2026()).await;
+    receiver.wait_for(1, false).await;
+    let pause = "mutation($id: ID!) { pauseWebhookEndpoint(id: $id) { status } }";
+    app.data(Some(&partner), pause, json!({ "id": endpoint }))
+        .await;
+    let settled = settled(&app, &partner, &endpoint, 1).await;
+    assert_eq!(settled[0]["status"], "FAILED");
+    assert_eq!(settled[0]["attempts"][0]["statusCode"], 410);
+    let get = "query($id: ID!) { webhookEndpoint(id: $id) { status disabledReason failingSince } }";
+    let data = app
+        .data(Some(&partner), get, json!({ "id": endpoint }))
+        .await;
+    let endpoint = &data["webhookEndpoint"];
+    assert_eq!(
+        (&endpoint["status"], &endpoint["disabledReason"]),
+        (&json!("PAUSED"), &Value::Null),
+        "{endpoint}"
+    );
+    assert!(
+        endpoint["failingSince"].is_string(),
+        "the streak is kept: {endpoint}"
     );
 }
 
@@ -229,6 +259,7 @@ on_both_backends!(
     redirects_are_not_followed,
     failures_then_success_are_all_recorded,
     gone_disables_the_endpoint,
+    an_endpoint_paused_during_a_failing_attempt_stays_paused,
     retry_after_is_honoured,
 );
 
