@@ -171,7 +171,7 @@ impl Answers {
 /// An event stream's ids (Server-Sent Events): where a reconnecting client left off (its
 /// `Last-Event-ID`, which takes the place of `after`), and the cursor of the event the
 /// answer being made comes from, sent as that answer's `id`. A subscription makes its
-/// answers one at a time, so the transport reads it as each answer comes.
+/// answers one at a time, so the cursor is taken as each answer is made.
 ///
 /// It also tells the transport when the subscription listens for events, so the stream
 /// says it is open only then: a client that acts once it is open misses nothing.

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::error::HttpError;
-use super::graphql::stream::{self, Operation, Started};
+use super::graphql::stream::{self, Answer, Operation, Started};
 use super::graphql::{GraphQLService, label, read_body};
 use super::negotiation::{self, MediaType};
 use super::wire::{self, Incoming, WireRequest};
@@ -214,11 +214,11 @@ impl EventStream {
 
     /// Writes the operation's next answer, or ends the stream when it has none: with
     /// `complete`, unless its subscriber was too slow (the client is to resume).
-    async fn answered(&self, answer: Option<Response>, too_slow: bool) -> Result<(), Ending> {
+    async fn answered(&self, answer: Option<Answer>, too_slow: bool) -> Result<(), Ending> {
         match answer {
             Some(answer) => {
-                let id = self.event_ids.take();
-                self.write(next(&answer, id.as_deref())).await
+                let id = answer.event_id.as_deref();
+                self.write(next(&answer.response, id)).await
             }
             None if too_slow => Err(Ending::TooSlow),
             None => {

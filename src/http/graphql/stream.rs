@@ -10,8 +10,9 @@ use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Response, ServerError};
-use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
+use futures_util::{FutureExt, Stream, StreamExt};
+use tokio::sync::mpsc;
 
 use crate::access::Principal;
 use crate::graphql::EventIds;
@@ -19,13 +20,21 @@ use crate::graphql::access::Caller;
 use crate::graphql::budget::{AnswerRoom, ResponseBudget};
 use crate::graphql::error::{code, coded};
 use crate::graphql::{self, tokens};
+use crate::http::executor::Executor;
 use crate::http::graphql::GraphQLService;
 use crate::http::graphql::prepare::{Prepared, prepare};
 use crate::http::wire::WireRequest;
 use crate::subscriptions::{Live, Overflow};
 
 /// The answers of an operation, or the errors refusing it before it runs.
-pub(crate) type Started = Result<BoxStream<'static, Response>, Vec<ServerError>>;
+pub(crate) type Started = Result<BoxStream<'static, Answer>, Vec<ServerError>>;
+
+/// One answer of an operation, with the cursor of the event it was made from (an event
+/// stream's id for it), if any.
+pub(crate) struct Answer {
+    pub response: Response,
+    pub event_id: Option<String>,
+}
 
 /// The answer to a live transport's request past `--subscription-max-connections`.
 pub(crate) fn too_many_connections() -> HttpResponse {
@@ -99,11 +108,17 @@ pub(crate) async fn start(operation: Operation<'_>, wire: WireRequest) -> Starte
             room: service.executor.room(),
             cost,
         });
-    if let Some(event_ids) = event_ids {
-        request = request.data(event_ids);
+    if let Some(event_ids) = &event_ids {
+        request = request.data(event_ids.clone());
     }
     if subscription {
-        return Ok(graphql::execute_stream(&service.schema, request).boxed());
+        let responses = graphql::execute_stream(&service.schema, request);
+        // Each answer takes its event's cursor before the next is made.
+        let answers = responses.map(move |response| Answer {
+            response,
+            event_id: event_ids.as_ref().and_then(EventIds::take),
+        });
+        return Ok(on_executor(&service.executor, answers));
     }
     let service = service.clone();
     let answer = async move {
@@ -131,5 +146,34 @@ pub(crate) async fn start(operation: Operation<'_>, wire: WireRequest) -> Starte
             )]),
         }
     };
+    let answer = answer.map(|response| Answer {
+        response,
+        event_id: None,
+    });
     Ok(stream::once(answer).boxed())
+}
+
+/// A subscription's answers, made on the executor as queries are, not on the thread that
+/// serves the connection: a task there makes them one at a time, each once the transport
+/// has taken the one before (a subscriber that does not read holds back its own answers
+/// only). Dropped, the task stops.
+fn on_executor(
+    executor: &Executor,
+    answers: impl Stream<Item = Answer> + Send + 'static,
+) -> BoxStream<'static, Answer> {
+    let (sender, receiver) = mpsc::channel(1);
+    let running = executor.spawn(async move {
+        let mut answers = std::pin::pin!(answers);
+        while let Ok(room) = sender.reserve().await {
+            let Some(answer) = answers.next().await else {
+                break;
+            };
+            room.send(answer);
+        }
+    });
+    stream::unfold((receiver, running), |(mut receiver, running)| async move {
+        let answer = receiver.recv().await?;
+        Some((answer, (receiver, running)))
+    })
+    .boxed()
 }

@@ -303,7 +303,7 @@ impl Connection {
         let tagged = {
             let id = id.clone();
             answers
-                .map(|answer| Step::Answer(Box::new(answer)))
+                .map(|answer| Step::Answer(Box::new(answer.response)))
                 .chain(futures_util::stream::once(async { Step::Done }))
                 .map(move |step| (id.clone(), generation, step))
         };
