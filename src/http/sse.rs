@@ -176,22 +176,13 @@ impl EventStream {
             Err(errors) => return self.refused(errors).await,
         };
         let _open = Open::count(&self.live.metrics.subscriptions);
-        // A comment first, once a subscription listens (or the operation has answered
-        // before): from then on the client misses no event.
-        let first = tokio::select! {
-            answer = answers.next() => Some(answer),
-            () = self.event_ids.listening() => None,
-        };
+        // A comment first: the operation has started (a subscription listens), so from
+        // then on the client misses no event.
         let opened = self.write(Bytes::from_static(b":\n\n")).await;
         if let Err(ending) = opened {
             return ending;
         }
         let mut too_slow = false;
-        if let Some(answer) = first
-            && let Err(ending) = self.answered(answer, too_slow).await
-        {
-            return ending;
-        }
         let keepalive = self.live.settings.keepalive;
         loop {
             let outcome = tokio::select! {

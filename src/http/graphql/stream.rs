@@ -53,7 +53,7 @@ pub(crate) struct Operation<'a> {
     /// Told when the subscription falls too far behind.
     pub overflow: &'a Arc<Overflow>,
     pub principal: &'a Principal,
-    /// An event stream's: where it resumes, and its answers' event ids.
+    /// An event stream's: where it resumes (its answers' event ids are taken for all).
     pub event_ids: Option<EventIds>,
 }
 
@@ -101,24 +101,36 @@ pub(crate) async fn start(operation: Operation<'_>, wire: WireRequest) -> Starte
         limits.response_values
     });
     let caller = Caller::new(principal.clone());
-    let mut request = graphql::request_data(request, &service.db, caller, budget.clone())
+    let request = graphql::request_data(request, &service.db, caller, budget.clone())
         .data(live.clone())
         .data(overflow.clone())
         .data(AnswerRoom {
             room: service.executor.room(),
             cost,
         });
-    if let Some(event_ids) = &event_ids {
-        request = request.data(event_ids.clone());
-    }
     if subscription {
-        let responses = graphql::execute_stream(&service.schema, request);
+        let event_ids = event_ids.unwrap_or_default();
+        let responses = graphql::execute_stream(&service.schema, request.data(event_ids.clone()));
         // Each answer takes its event's cursor before the next is made.
-        let answers = responses.map(move |response| Answer {
-            response,
-            event_id: event_ids.as_ref().and_then(EventIds::take),
+        let answers = {
+            let event_ids = event_ids.clone();
+            responses.map(move |response| Answer {
+                response,
+                event_id: event_ids.take(),
+            })
+        };
+        let mut answers = on_executor(&service.executor, answers);
+        // Started once the subscription listens for events (or has answered first, when it
+        // is refused): a client told it started misses no event after.
+        let first = tokio::select! {
+            answer = answers.next() => Some(answer),
+            () = event_ids.listening() => None,
+        };
+        return Ok(match first {
+            None => answers,
+            Some(Some(answer)) => stream::once(async { answer }).chain(answers).boxed(),
+            Some(None) => stream::empty().boxed(),
         });
-        return Ok(on_executor(&service.executor, answers));
     }
     let service = service.clone();
     let answer = async move {
