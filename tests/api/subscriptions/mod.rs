@@ -1,7 +1,9 @@
 //! Live updates over graphql-transport-ws, spoken by a Rust WebSocket client: the protocol's
-//! edge cases, catching up from a cursor, who sees what, and events from other processes.
+//! edge cases, catching up from a cursor, who sees what, and events from other processes; and
+//! by the real client libraries under Node (`clients`).
 
 mod catch_up;
+mod clients;
 mod processes;
 mod protocol;
 mod visibility;
