@@ -27,7 +27,7 @@ use crate::http::health::HealthDatabase;
 use crate::http::metrics::{Metrics, Operation};
 use crate::http::persisted::PersistedQueries;
 use crate::http::request_id::RequestId;
-use crate::http::{cors, graphiql, health, metrics, request_id, security_headers, websocket};
+use crate::http::{cors, graphiql, health, metrics, request_id, security_headers, sse, websocket};
 use crate::pagination::Cursors;
 use crate::shutdown::Shutdown;
 use crate::subscriptions::Live;
@@ -193,6 +193,12 @@ impl Application {
                     web::get()
                         .guard(guard::fn_guard(websocket::is_upgrade))
                         .to(websocket::endpoint),
+                )
+                .route(
+                    "/graphql",
+                    web::route()
+                        .guard(guard::fn_guard(sse::is_event_stream))
+                        .to(sse::endpoint),
                 )
                 .route("/graphql", web::route().to(crate::http::graphql::endpoint))
                 .service(graphiql::scope())

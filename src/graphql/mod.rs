@@ -37,7 +37,7 @@ use crate::webhooks::worker::Wakeup;
 
 pub use mutation::Mutation;
 pub use query::Query;
-pub use subscription::{Subscription, TOO_SLOW, execute_stream};
+pub use subscription::{EventIds, Subscription, TOO_SLOW, execute_stream};
 
 pub type GnlcSchema = Schema<Query, Mutation, Subscription>;
 

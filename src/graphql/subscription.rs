@@ -2,14 +2,14 @@
 //! webhooks and the `events` feed, resumable from a cursor; and typed conveniences that
 //! resolve nested data as a query does.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, Object, Result, Subscription as SubscriptionType};
 use entity::cohort;
 use futures_util::{Stream, StreamExt};
 use sea_orm::EntityTrait;
 
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 use super::access;
 use super::budget::AnswerRoom;
@@ -49,6 +49,7 @@ impl Subscription {
             .gql()?;
         let answers = Answers::of(ctx, live)?;
         let events = feed::events(&live.hub, live.db.clone(), interest, after);
+        answers.listening();
         Ok(events.then(move |item| {
             let answers = answers.clone();
             async move {
@@ -79,6 +80,7 @@ impl Subscription {
             Interest::cohorts_admitted(),
             after,
         );
+        answers.listening();
         let db = live.db.clone();
         Ok(events.then(move |item| {
             let (db, answers) = (db.clone(), answers.clone());
@@ -109,6 +111,7 @@ struct Answers {
     overflow: Option<Arc<Overflow>>,
     live: Arc<Live>,
     room: Option<AnswerRoom>,
+    event_ids: Option<EventIds>,
 }
 
 impl Answers {
@@ -118,6 +121,7 @@ impl Answers {
             overflow: ctx.data_opt::<Arc<Overflow>>().cloned(),
             live: live.clone(),
             room: ctx.data_opt::<AnswerRoom>().cloned(),
+            event_ids: ctx.data_opt::<EventIds>().cloned(),
         })
     }
 
@@ -126,13 +130,25 @@ impl Answers {
         item.map_err(|error| fed_up(error, self.overflow.as_deref()))
     }
 
+    /// Says the subscription listens for events (its feed has joined the hub).
+    fn listening(&self) {
+        if let Some(event_ids) = &self.event_ids {
+            event_ids.listening.notify_one();
+        }
+    }
+
     /// Counts an answer as pushed.
     fn pushed(&self) {
         self.live.metrics.events_pushed.inc();
     }
 
+    /// The event's cursor, which is also the event stream's id of the answer made from it.
     fn cursor(&self, event: &Published) -> String {
-        self.cursors.encode(List::Events, &event.id.to_string())
+        let cursor = self.cursors.encode(List::Events, &event.id.to_string());
+        if let Some(event_ids) = &self.event_ids {
+            event_ids.answered(&cursor);
+        }
+        cursor
     }
 
     /// Waits for room for one answer, when the subscription was given one (over a socket,
@@ -145,8 +161,58 @@ impl Answers {
     }
 }
 
-/// The event id a cursor of the `events` list names.
+/// An event stream's ids (Server-Sent Events): where a reconnecting client left off (its
+/// `Last-Event-ID`, which takes the place of `after`), and the cursor of the event the
+/// answer being made comes from, sent as that answer's `id`. A subscription makes its
+/// answers one at a time, so the transport reads it as each answer comes.
+///
+/// It also tells the transport when the subscription listens for events, so the stream
+/// says it is open only then: a client that acts once it is open misses nothing.
+#[derive(Debug, Clone, Default)]
+pub struct EventIds {
+    resume_after: Option<String>,
+    last: Arc<Mutex<Option<String>>>,
+    listening: Arc<Notify>,
+}
+
+impl EventIds {
+    /// Resuming after the event of the cursor `last_event_id`, if any.
+    pub fn resuming(last_event_id: Option<String>) -> Self {
+        Self {
+            resume_after: last_event_id,
+            ..Self::default()
+        }
+    }
+
+    /// Completes once the subscription listens for events (at once if it already does).
+    pub async fn listening(&self) {
+        self.listening.notified().await;
+    }
+
+    fn answered(&self, cursor: &str) {
+        *self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(cursor.to_owned());
+    }
+
+    /// The cursor of the latest answer's event, once: `None` for an answer made from none
+    /// (a query's, or an error).
+    pub fn take(&self) -> Option<String> {
+        self.last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+}
+
+/// The event id a cursor of the `events` list names: the event stream's `Last-Event-ID`,
+/// else `after`.
 fn after_id(ctx: &Context<'_>, after: Option<String>) -> Result<Option<i32>> {
+    let resumed = ctx
+        .data_opt::<EventIds>()
+        .and_then(|event_ids| event_ids.resume_after.clone());
+    let after = resumed.or(after);
     let window = window(ctx, List::Events, PageRequest::new(None, after, None, None))?;
     window
         .after

@@ -15,6 +15,8 @@ pub fn middleware(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static(request_id::HEADER),
+            // A GraphQL over SSE client resuming its stream.
+            header::HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([
             header::ETAG,

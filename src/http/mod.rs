@@ -15,6 +15,7 @@ pub mod negotiation;
 pub mod persisted;
 pub mod request_id;
 pub mod security_headers;
+pub mod sse;
 pub mod vendored;
 pub mod web_assets;
 pub mod websocket;

@@ -94,6 +94,31 @@ pub fn negotiate(accept: Option<&str>) -> Option<MediaType> {
         .map(|(media, _)| media)
 }
 
+/// The media type of Server-Sent Events, which GraphQL over SSE answers in.
+pub const EVENT_STREAM: &str = "text/event-stream";
+
+/// Whether the client asks for an event stream (GraphQL over Server-Sent Events, as
+/// `EventSource` and the `graphql-sse` client do): it names `text/event-stream` and weighs
+/// it above any JSON media type it names. Wildcards ask for JSON, not for a stream.
+pub fn wants_event_stream(accept: Option<&str>) -> bool {
+    let Some(accept) = accept else {
+        return false;
+    };
+    let ranges = ranges(accept);
+    let stream = ranges
+        .iter()
+        .filter(|range| range.essence.eq_ignore_ascii_case(EVENT_STREAM))
+        .map(|range| range.quality)
+        .fold(0.0, f32::max);
+    let json = [MediaType::GraphQLResponse, MediaType::Json]
+        .into_iter()
+        .filter_map(|media| preference(&ranges, media))
+        .filter(|(_, specificity)| *specificity == 2)
+        .map(|(quality, _)| quality)
+        .fold(0.0, f32::max);
+    stream > 0.0 && stream > json
+}
+
 /// Why a POST body's `Content-Type` is refused (415).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContentTypeError {
@@ -163,6 +188,29 @@ mod tests {
         for (accept, expected) in cases {
             assert_eq!(negotiate(accept), expected, "{accept:?}");
         }
+    }
+
+    #[test]
+    fn an_event_stream_is_what_a_client_asks_for_above_json() {
+        for accept in [
+            "text/event-stream",
+            "Text/Event-Stream; charset=utf-8",
+            "text/event-stream, */*;q=0.1",
+            "application/json;q=0.5, text/event-stream",
+        ] {
+            assert!(wants_event_stream(Some(accept)), "{accept}");
+        }
+        for accept in [
+            "*/*",
+            "text/*",
+            "application/json",
+            "application/json, text/event-stream",
+            "text/event-stream;q=0",
+            "",
+        ] {
+            assert!(!wants_event_stream(Some(accept)), "{accept}");
+        }
+        assert!(!wants_event_stream(None));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod check;
 mod encode;
 pub(crate) mod prepare;
 mod single;
+pub(crate) mod stream;
 mod work;
 
 use std::sync::Arc;
@@ -124,7 +125,7 @@ async fn serve(
     }
 }
 
-async fn read_body(
+pub(crate) async fn read_body(
     request: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
@@ -148,7 +149,7 @@ async fn read_body(
 }
 
 /// Names the operation for the log line and the metrics.
-fn label(http: &HttpRequest, name: &str) {
+pub(crate) fn label(http: &HttpRequest, name: &str) {
     let valid = (1..=100).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !name.starts_with(|c: char| c.is_ascii_digit());

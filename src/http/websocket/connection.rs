@@ -18,10 +18,10 @@ use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use tokio::time::Instant;
 
 use super::message::{self, ClientMessage, close};
-use super::operation;
 use crate::access::{self, AccessError, Principal};
 use crate::graphql::error::{code, coded};
 use crate::http::graphql::GraphQLService;
+use crate::http::graphql::stream::{self, Operation};
 use crate::subscriptions::metrics::Open;
 use crate::subscriptions::{ConnectionSlot, Live, Overflow};
 
@@ -285,14 +285,14 @@ impl Connection {
             );
             return self.send(message::error(&id, &[error])).await;
         }
-        let started = operation::start(
-            &self.service,
-            &self.live,
-            &self.overflow,
-            &principal,
-            payload,
-        )
-        .await;
+        let operation = Operation {
+            service: &self.service,
+            live: &self.live,
+            overflow: &self.overflow,
+            principal: &principal,
+            event_ids: None,
+        };
+        let started = stream::start(operation, payload.into_wire()).await;
         let answers = match started {
             Ok(answers) => answers,
             Err(errors) => return self.send(message::error(&id, &errors)).await,

@@ -4,6 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::http::wire::WireRequest;
+
 /// The WebSocket subprotocol spoken.
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 
@@ -60,6 +62,17 @@ pub struct SubscribePayload {
     pub variables: Option<Map<String, Value>>,
     #[serde(default)]
     pub extensions: Option<Map<String, Value>>,
+}
+
+impl SubscribePayload {
+    pub fn into_wire(self) -> WireRequest {
+        WireRequest {
+            query: Some(self.query),
+            operation_name: self.operation_name,
+            variables: self.variables,
+            extensions: self.extensions,
+        }
+    }
 }
 
 /// The token a `connection_init` payload carries: `{"authorization": "Bearer …"}` (as the

@@ -5,16 +5,15 @@
 
 mod connection;
 pub mod message;
-mod operation;
 
 use std::sync::Arc;
 
 use actix_web::guard::GuardContext;
-use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
+use actix_web::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason};
 
-use super::graphql::GraphQLService;
+use super::graphql::{GraphQLService, stream};
 use crate::subscriptions::Live;
 use message::{SUBPROTOCOL, close};
 
@@ -36,12 +35,7 @@ pub async fn endpoint(
 ) -> actix_web::Result<HttpResponse> {
     let live = live.get_ref().clone();
     let Some(slot) = live.open_connection() else {
-        return Ok(HttpResponse::ServiceUnavailable()
-            .insert_header((RETRY_AFTER, "5"))
-            .json(serde_json::json!({"errors": [{
-                "message": "too many subscription connections: try again later",
-                "extensions": {"code": "TOO_MANY_CONNECTIONS"}
-            }]})));
+        return Ok(stream::too_many_connections());
     };
     let offered = request
         .headers()

@@ -66,7 +66,7 @@ async fn live_events_then_a_catch_up_from_a_cursor(backend: Backend) {
 }
 
 /// A cohort of `cities` cities in Moldova, each its own `city.admitted` event.
-fn big_cohort(cities: usize) -> Value {
+pub(super) fn big_cohort(cities: usize) -> Value {
     let cities: Vec<Value> = (1..=cities)
         .map(|i| json!({"name": format!("Testville {i}"), "country": "MD", "latitude": 47.0, "longitude": 28.0}))
         .collect();

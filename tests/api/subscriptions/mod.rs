@@ -1,11 +1,12 @@
 //! Live updates over graphql-transport-ws, spoken by a Rust WebSocket client: the protocol's
-//! edge cases, catching up from a cursor, who sees what, and events from other processes; and
-//! by the real client libraries under Node (`clients`).
+//! edge cases, catching up from a cursor, who sees what, and events from other processes;
+//! over Server-Sent Events ([`sse`]); and by the real client libraries under Node ([`clients`]).
 
 mod catch_up;
 mod clients;
 mod processes;
 mod protocol;
+mod sse;
 mod visibility;
 
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Events committed by other processes on the same database (another server, `gnlc admit`)
 //! reach a server's subscribers, each once, in order; a stopping server closes its sockets
-//! with 1001 so clients reconnect elsewhere and resume.
+//! with 1001, and ends its event streams without `complete`, so clients reconnect elsewhere
+//! and resume.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use gnlc::access::Role;
 use serde_json::json;
 
+use super::sse::EventStream;
 use super::{EVENTS, Socket, types, withdraw};
 use crate::helpers::{Backend, ChildProcess, server_log, spawn_app_sharing, spawn_app_with};
 use crate::notify::{admit, cohort_2026, subscribe};
@@ -119,8 +121,18 @@ async fn a_stopping_server_closes_its_sockets_going_away() {
     let mut socket = Socket::open_url(&url, Some("graphql-transport-ws"), None).await;
     socket.init(None).await;
     socket.subscribe("all", EVENTS, json!({})).await;
+    let stream = reqwest::Client::new()
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": EVENTS}))
+        .send()
+        .await
+        .unwrap();
+    let mut stream = EventStream::opened(stream).await;
     child.signal("TERM");
     let (code, _) = socket.closed().await;
     assert_eq!(code, 1001);
+    // The event stream ends with no `complete`: `EventSource` reconnects and resumes.
+    assert_eq!(stream.event().await, None);
     assert!(child.exit().await.success());
 }

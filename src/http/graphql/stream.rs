@@ -1,18 +1,20 @@
-//! One `subscribe` message made an operation: checked as a request over HTTP is (its size,
-//! shape, NUL strings and cost, then validation), and run as a stream of answers. A
-//! subscription answers once per event; a query once, on the executor within the request
-//! time limit; a mutation is refused (it belongs to `POST /graphql`).
+//! One operation of a live transport (a socket's `subscribe` message, or an event stream's
+//! request): checked as a request over HTTP is (its size, shape, NUL strings and cost, then
+//! validation), and run as a stream of answers. A subscription answers once per event; a
+//! query once, on the executor within the request time limit; a mutation is refused (it
+//! belongs to `POST /graphql` answered in JSON).
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::{HttpResponse, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Response, ServerError};
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
-use super::message::SubscribePayload;
 use crate::access::Principal;
+use crate::graphql::EventIds;
 use crate::graphql::access::Caller;
 use crate::graphql::budget::{AnswerRoom, ResponseBudget};
 use crate::graphql::error::{code, coded};
@@ -23,18 +25,41 @@ use crate::http::wire::WireRequest;
 use crate::subscriptions::{Live, Overflow};
 
 /// The answers of an operation, or the errors refusing it before it runs.
-pub(super) type Started = Result<BoxStream<'static, Response>, Vec<ServerError>>;
+pub(crate) type Started = Result<BoxStream<'static, Response>, Vec<ServerError>>;
+
+/// The answer to a live transport's request past `--subscription-max-connections`.
+pub(crate) fn too_many_connections() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((RETRY_AFTER, "5"))
+        .json(serde_json::json!({"errors": [{
+            "message": "too many subscription connections: try again later",
+            "extensions": {"code": "TOO_MANY_CONNECTIONS"}
+        }]}))
+}
+
+/// Where an operation runs, for whom, and how its transport follows it.
+pub(crate) struct Operation<'a> {
+    pub service: &'a web::Data<GraphQLService>,
+    pub live: &'a Arc<Live>,
+    /// Told when the subscription falls too far behind.
+    pub overflow: &'a Arc<Overflow>,
+    pub principal: &'a Principal,
+    /// An event stream's: where it resumes, and its answers' event ids.
+    pub event_ids: Option<EventIds>,
+}
 
 /// Checks an operation and starts it.
-pub(super) async fn start(
-    service: &web::Data<GraphQLService>,
-    live: &Arc<Live>,
-    overflow: &Arc<Overflow>,
-    principal: &Principal,
-    payload: SubscribePayload,
-) -> Started {
+pub(crate) async fn start(operation: Operation<'_>, wire: WireRequest) -> Started {
+    let Operation {
+        service,
+        live,
+        overflow,
+        principal,
+        event_ids,
+    } = operation;
     let limits = service.limits;
-    if tokens::count(&payload.query, limits.tokens).is_err() {
+    let query = wire.query.as_deref().unwrap_or_default();
+    if tokens::count(query, limits.tokens).is_err() {
         return Err(vec![coded(
             format!(
                 "the document holds more than {} tokens, the most one may hold",
@@ -43,12 +68,6 @@ pub(super) async fn start(
             code::QUERY_TOO_COMPLEX,
         )]);
     }
-    let wire = WireRequest {
-        query: Some(payload.query),
-        operation_name: payload.operation_name,
-        variables: payload.variables,
-        extensions: payload.extensions,
-    };
     let (mut request, kind) = match prepare(wire, false) {
         Ok((Prepared::Run(request, kind), _)) => (request, kind),
         Ok((Prepared::Answer(answer), _)) => return Err(answer.errors),
@@ -73,13 +92,16 @@ pub(super) async fn start(
         limits.response_values
     });
     let caller = Caller::new(principal.clone());
-    let request = graphql::request_data(request, &service.db, caller, budget.clone())
+    let mut request = graphql::request_data(request, &service.db, caller, budget.clone())
         .data(live.clone())
         .data(overflow.clone())
         .data(AnswerRoom {
             room: service.executor.room(),
             cost,
         });
+    if let Some(event_ids) = event_ids {
+        request = request.data(event_ids);
+    }
     if subscription {
         return Ok(graphql::execute_stream(&service.schema, request).boxed());
     }
