@@ -29,6 +29,24 @@ pub fn per_request(db: DatabaseConnection) -> Loaders {
         .delay(Duration::ZERO)
 }
 
+/// Forgets every row the loaders hold, for a request that lives on: a subscription, each of
+/// whose answers reads the data as it is when its event comes (a city withdrawn since the
+/// last answer is gone from the next, a city admitted since is there). Every key type of
+/// the `Loader` impls below.
+pub fn forget_all(loaders: &Loaders) {
+    loaders.clear::<RegionId>();
+    loaders.clear::<CountryId>();
+    loaders.clear::<CohortId>();
+    loaders.clear::<CountriesOfRegion>();
+    loaders.clear::<CitiesOfCountry>();
+    loaders.clear::<CitiesOfCohort>();
+    loaders.clear::<CityCountOfRegion>();
+    loaders.clear::<AccountId>();
+    loaders.clear::<EventId>();
+    loaders.clear::<EndpointId>();
+    loaders.clear::<AttemptsOfDelivery>();
+}
+
 /// Keys: a row by its id, or the children of a parent row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RegionId(pub i32);

@@ -151,7 +151,7 @@ pub fn request_data(
 ) -> async_graphql::Request {
     request
         .data(caller)
-        .data(loaders::per_request(db.clone()))
+        .data(Arc::new(loaders::per_request(db.clone())))
         .data(budget)
 }
 
@@ -187,7 +187,7 @@ fn window(ctx: &Context<'_>, list: List, page: PageRequest) -> async_graphql::Re
 }
 
 fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {
-    context_data(ctx)
+    context_data::<Arc<loaders::Loaders>>(ctx).map(|loaders| &**loaders)
 }
 
 /// Data the schema or the request must carry; missing, it is a bug on our side.

@@ -15,6 +15,7 @@ use super::access;
 use super::budget::AnswerRoom;
 use super::cohort::Cohort;
 use super::error::{code, internal, with_code};
+use super::loaders::{self, Loaders};
 use super::webhook::Event;
 use super::{ResultExt, context_data, cursors, expect_row, window};
 use crate::pagination::{Cursors, List, PageRequest};
@@ -112,6 +113,7 @@ struct Answers {
     live: Arc<Live>,
     room: Option<AnswerRoom>,
     event_ids: Option<EventIds>,
+    loaders: Option<Arc<Loaders>>,
 }
 
 impl Answers {
@@ -122,11 +124,16 @@ impl Answers {
             live: live.clone(),
             room: ctx.data_opt::<AnswerRoom>().cloned(),
             event_ids: ctx.data_opt::<EventIds>().cloned(),
+            loaders: ctx.data_opt::<Arc<Loaders>>().cloned(),
         })
     }
 
-    /// The feed's next event, or the error the subscription ends with.
+    /// The feed's next event, or the error the subscription ends with. The answer made from
+    /// it reads the data afresh: the rows earlier answers loaded are forgotten.
     fn event(&self, item: Result<Published, FeedError>) -> Result<Published> {
+        if let Some(loaders) = &self.loaders {
+            loaders::forget_all(loaders);
+        }
         item.map_err(|error| fed_up(error, self.overflow.as_deref()))
     }
 

@@ -196,3 +196,35 @@ async fn answers_take_their_room_among_the_values_in_flight_and_give_it_back(bac
     let network = app.data(None, "{ network { cityCount } }", json!({})).await;
     assert!(network["network"]["cityCount"].is_number());
 }
+
+crate::for_each_backend!(each_answer_reads_the_data_as_it_is_when_its_event_comes);
+
+/// A subscription lives on, but its answers do not keep what earlier ones read: the second
+/// admission's answer lists its country's cities as they are then (the city withdrawn
+/// between the two gone, the city just admitted there).
+async fn each_answer_reads_the_data_as_it_is_when_its_event_comes(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let admin = app.token(Role::Admin, "UIL").await;
+    let mut socket = Socket::ready(&app, None).await;
+    let query = "subscription { cohortAdmitted { cohort { cities { name country { cities { slug } } } } } }";
+    socket.subscribed("cohorts", query, json!({})).await;
+    let moldova = |answer: &Value, city: usize| -> Vec<String> {
+        let cities = &answer["data"]["cohortAdmitted"]["cohort"]["cities"][city];
+        let nodes = cities["country"]["cities"].as_array().unwrap();
+        nodes
+            .iter()
+            .map(|n| n["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    admit(&app, &admin, cohort_2026()).await;
+    let first = socket.next("cohorts").await;
+    // Bălți, in Moldova, is the cohort's first city (by slug: balti, reykjavik).
+    let before = moldova(&first, 0);
+    assert!(before.contains(&"cahul".to_owned()), "{first}");
+    withdraw(&app, &admin, "cahul").await;
+    admit(&app, &admin, big_cohort(1)).await;
+    let second = socket.next("cohorts").await;
+    let after = moldova(&second, 0);
+    assert!(!after.contains(&"cahul".to_owned()), "{second}");
+    assert!(after.contains(&"testville-1".to_owned()), "{second}");
+}
