@@ -2,20 +2,21 @@
 // would: `graphql-ws` (graphql-transport-ws over a WebSocket) or `graphql-sse` (GraphQL over
 // Server-Sent Events, distinct connections mode).
 //
-//   node tests/browser/subscriptions.mjs ws|sse http://127.0.0.1:PORT/graphql TOKEN
+//   node tests/browser/subscriptions.mjs ws|sse http://127.0.0.1:PORT/graphql TOKEN [AFTER]
 //
 // The scenario, the same on both transports, in steps the caller takes part in: at each step the
 // script prints a line on stdout (`ready live`, `ready offline`, `ready resumed`) and reads one
 // JSON line on stdin saying what the caller then did, `{"events": [type, …], "cohorts":
 // [{"year", "cities": [{"name"}]}, …]}`:
-//   1. `live`: subscribed to `events` and `cohortAdmitted` (with TOKEN); receives what the caller
-//      admits.
+//   1. `live`: subscribed to `events` and `cohortAdmitted` (with TOKEN, and after the cursor AFTER
+//      when given); receives what the caller admits. (A server may say `ready` to its client before
+//      its subscription listens; from a cursor, what is committed in between comes all the same.)
 //   2. `offline`: the connection lost (the socket terminated, or the streams dropped), the caller
 //      admits again while no one listens.
 //   3. `resumed`: subscribed again with `after` set to the last cursors received; receives what
 //      was missed, then what the caller does live, each event once, in order.
-// Over WebSocket, last, a wrong token must be refused with close code 4403, which the library
-// reports through its error path.
+// Last, a wrong token must be refused, as the library reports it: over WebSocket, close code 4403
+// through its error path; over SSE, an `UNAUTHENTICATED` error, then the end of the stream.
 //
 // Prints a one-line JSON summary on stdout (`ok`, and what each step received); exits 0 when
 // every check passed, 1 otherwise. Diagnostics go to stderr.
@@ -24,7 +25,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [transport, url, token] = process.argv.slice(2);
+const [transport, url, token, anchor] = process.argv.slice(2);
 /** How long a step waits for what it expects before it fails. */
 const PATIENCE_MS = 20_000;
 
@@ -196,7 +197,20 @@ async function receive(step, feeds, told, before) {
     newEvents,
   );
   const got = newCohorts.map((c) => c.cohort);
-  check(`${step}: the admitted cohorts with their cities`, same(got, told.cohorts), { got, expected: told.cohorts });
+  check(`${step}: the admitted cohorts with their cities`, same(canonical(got), canonical(told.cohorts)), {
+    got,
+    expected: told.cohorts,
+  });
+  // As GraphQL asks of a serialisation that can keep it: each answer's fields in the order asked.
+  const orders = [
+    ...newEvents.flatMap((e) => [Object.keys(e), Object.keys(e.event)]),
+    ...newCohorts.flatMap((c) => [Object.keys(c), Object.keys(c.cohort)]),
+  ];
+  const asked = [
+    ...newEvents.flatMap(() => [['cursor', 'event'], ['id', 'type', 'payload']]),
+    ...newCohorts.flatMap(() => [['cursor', 'cohort'], ['year', 'cities']]),
+  ];
+  check(`${step}: each answer's fields in the order asked`, same(orders, asked), { got: orders });
   // A cohort's cursor is its `cohort.admitted` event's.
   const admittedCursors = newEvents.filter((e) => e.event.type === 'cohort.admitted').map((e) => e.cursor);
   check(`${step}: a cohort's cursor is its event's`, same(newCohorts.map((c) => c.cursor), admittedCursors), {
@@ -214,12 +228,19 @@ function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** `value` with every object's keys sorted: what it says, whatever the order it says it in. */
+function canonical(value) {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
+}
+
 async function scenario() {
   const authorization = `Bearer ${token}`;
 
   // 1. Live.
   const first = transportClient(authorization);
-  const feeds = await subscribeBoth(first.client, {});
+  const feeds = await subscribeBoth(first.client, { events: anchor, cohorts: anchor });
   const live = await receive('live', feeds, await ready('live'), { events: 0, cohorts: 0 });
   // 2. The connection lost; the caller goes on.
   for (const feed of [feeds.events, feeds.cohorts]) feed.detached = true;
@@ -249,6 +270,18 @@ async function scenario() {
     const error = await feed.failure();
     summary.wrongToken = { code: error?.code ?? null, reason: error?.reason ?? String(error) };
     check('a wrong token is closed with 4403', error?.code === 4403, summary.wrongToken);
+    refused.client.dispose();
+  } else {
+    // A refusal before the operation runs: its errors as a result, then the stream ends.
+    const refused = transportClient('Bearer gnlc_wrong');
+    const feed = new Feed('events');
+    refused.client.subscribe({ query: EVENTS, variables: {} }, feed.sink);
+    await feed.until(1);
+    while (!feed.ended) await within(new Promise((wake) => feed.waiting.push(wake)), 'the refused stream to end');
+    const codes = feed.errors.flat().map((error) => error.extensions?.code);
+    summary.wrongToken = { codes, ended: feed.ended.complete ? 'complete' : String(feed.ended.error) };
+    check('a wrong token is refused with UNAUTHENTICATED', same(codes, ['UNAUTHENTICATED']), summary.wrongToken);
+    check('the refused stream completes', feed.ended.complete === true, summary.wrongToken);
     refused.client.dispose();
   }
 }
