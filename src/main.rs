@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 use gnlc::access;
-use gnlc::admission::{self, AdmissionError, CohortAdmission, FigureOutcome};
+use gnlc::admission::{self, AdmissionError, FigureOutcome};
 use gnlc::after_commit::AfterCommit;
 use gnlc::cli::{AdmitArgs, Cli, Command, TokenCommand};
 use gnlc::config::{DatabaseSettings, Settings};
@@ -154,25 +154,20 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     let progress = indicatif::ProgressBar::new(rows).with_message("reading cities");
     let read = cohort_file::read(text.as_slice(), || progress.inc(1));
     progress.finish_and_clear();
-    let (cities, new_countries) = match read {
-        Ok(read) => read,
+    let file = match read {
+        Ok(file) => file,
         Err(problems) => return report(AdmissionError::Invalid(problems)),
     };
-    let distinct: std::collections::HashSet<_> = cities
-        .iter()
-        .map(|c| c.country.to_ascii_uppercase())
-        .collect();
-    let admission = CohortAdmission {
+    let intake = cohort_file::Intake {
         year: args.year,
         announced_on: args.announced_on,
-        new_city_count: args.new_cities.unwrap_or(cities.len() as i32),
-        new_country_count: args.new_countries.unwrap_or(distinct.len() as i32),
-        network_city_count: args.network_cities,
-        network_country_count: args.network_countries,
-        new_countries,
-        cities,
+        new_cities: args.new_cities,
+        new_countries: args.new_countries,
+        network_cities: args.network_cities,
+        network_countries: args.network_countries,
         replace_published_figures: args.replace_published_figures,
     };
+    let admission = intake.admission(&file);
     let spinner = indicatif::ProgressBar::new_spinner().with_message("admitting");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let after = AfterCommit::without_workers(DataVersions::new(db.clone()));
@@ -180,6 +175,10 @@ async fn admit(db: &DatabaseConnection, args: AdmitArgs) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     let admitted = match outcome {
         Ok(admitted) => admitted,
+        Err(AdmissionError::Invalid(mut problems)) => {
+            file.locate(&mut problems);
+            return report(AdmissionError::Invalid(problems));
+        }
         Err(error) => return report(error),
     };
     if admitted.created() {

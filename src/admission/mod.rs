@@ -4,6 +4,7 @@
 mod events;
 mod figures;
 mod validate;
+mod withdrawal;
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use entity::{city, cohort, country, names, region};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Statement,
-    TryIntoModel,
+    TransactionTrait, TryIntoModel,
 };
 use serde::Serialize;
 
@@ -23,6 +24,7 @@ use events::AdmittedRow;
 pub use figures::{Figure, FigureChange, FigureOutcome};
 use figures::{Figures, settle_figures};
 use validate::{Plan, validate};
+pub use withdrawal::{Withdrawal, withdraw};
 
 /// Most cities one admission may list.
 pub const MAX_CITIES: usize = 10_000;
@@ -143,6 +145,88 @@ pub async fn admit(
     Ok(admitted)
 }
 
+/// What an admission would do, found by the same checks as [`admit`], writing nothing.
+#[derive(Debug, Clone)]
+pub enum Preview {
+    /// The same admission was made before: admitting it again changes nothing.
+    AdmittedBefore,
+    /// It would admit its cities, with the countries joining that are not members yet, and
+    /// the intake's published figures it gives differently, as [`admit`] would settle them.
+    Admits {
+        joining: Vec<NewCountry>,
+        figures: Vec<FigureChange>,
+    },
+}
+
+/// Checks an admission as [`admit`] does (every problem listed, or the conflict with the
+/// intake admitted before) and says what admitting it would do. Nothing is written: the
+/// checks read in a transaction that is rolled back.
+pub async fn preview(
+    db: &DatabaseConnection,
+    admission: &CohortAdmission,
+) -> Result<Preview, AdmissionError> {
+    let txn = db.begin().await?;
+    let checked = check(&txn, admission, &digest(admission)).await;
+    txn.rollback().await?;
+    Ok(match checked? {
+        Checked::Before(_) => Preview::AdmittedBefore,
+        Checked::New { existing, plan } => Preview::Admits {
+            joining: plan
+                .joining
+                .iter()
+                .map(|i| admission.new_countries[*i].clone())
+                .collect(),
+            figures: settle_figures(
+                existing.as_ref(),
+                admission,
+                admission.replace_published_figures,
+            )
+            .1,
+        },
+    })
+}
+
+/// What the checks of an admission found.
+enum Checked {
+    /// The same admission, made before.
+    Before(Admitted),
+    /// A new one, valid: the intake as it stands (if published without cities) and the plan.
+    New {
+        existing: Option<cohort::Model>,
+        plan: Plan,
+    },
+}
+
+/// Refuses an admission for an intake admitted before with another content, or with every
+/// problem validation finds; recognises the same admission made before.
+async fn check(
+    txn: &DatabaseTransaction,
+    admission: &CohortAdmission,
+    digest: &str,
+) -> Result<Checked, AdmissionError> {
+    let existing = cohort::Entity::find()
+        .filter(cohort::Column::Year.eq(admission.year))
+        .one(txn)
+        .await?;
+    if let Some(existing) = &existing {
+        let members = city::Entity::find().filter(city::Column::CohortId.eq(existing.id));
+        if existing.admission_digest.as_deref() == Some(digest) {
+            return Ok(Checked::Before(Admitted {
+                cohort: existing.clone(),
+                cities: members.count(txn).await? as usize,
+                deliveries: 0,
+                data_version: None,
+                figures: settle_figures(Some(existing), admission, false).1,
+            }));
+        }
+        if existing.admission_digest.is_some() || members.one(txn).await?.is_some() {
+            return Err(AdmissionError::Conflict(admission.year));
+        }
+    }
+    let plan = validate(txn, admission).await?;
+    Ok(Checked::New { existing, plan })
+}
+
 async fn admit_in_one_transaction(
     db: &DatabaseConnection,
     admission: CohortAdmission,
@@ -150,32 +234,16 @@ async fn admit_in_one_transaction(
     let digest = digest(&admission);
     let txn = crate::database::begin_write(db).await?;
     one_at_a_time(&txn).await?;
-    let existing = cohort::Entity::find()
-        .filter(cohort::Column::Year.eq(admission.year))
-        .one(&txn)
-        .await?;
-    if let Some(existing) = &existing {
-        let members = city::Entity::find().filter(city::Column::CohortId.eq(existing.id));
-        if existing.admission_digest.as_deref() == Some(digest.as_str()) {
-            return Ok(Admitted {
-                cohort: existing.clone(),
-                cities: members.count(&txn).await? as usize,
-                deliveries: 0,
-                data_version: None,
-                figures: settle_figures(Some(existing), &admission, false).1,
-            });
-        }
-        if existing.admission_digest.is_some() || members.one(&txn).await?.is_some() {
-            return Err(AdmissionError::Conflict(admission.year));
-        }
-    }
-
+    let (existing, plan) = match check(&txn, &admission, &digest).await? {
+        Checked::Before(admitted) => return Ok(admitted),
+        Checked::New { existing, plan } => (existing, plan),
+    };
     let Plan {
         mut countries,
         regions,
         joining,
         slugs,
-    } = validate(&txn, &admission).await?;
+    } = plan;
     for new in joining.iter().map(|i| &admission.new_countries[*i]) {
         let inserted = add_country(&txn, new, &regions).await?;
         countries.insert(inserted.iso2.clone(), inserted.clone());
@@ -302,56 +370,4 @@ async fn one_at_a_time(txn: &DatabaseTransaction) -> Result<(), DbErr> {
         .await?;
     }
     Ok(())
-}
-
-/// Records that a city left the network on a date, and returns it. Doing it again with
-/// the same date changes nothing; with another date it is refused.
-pub async fn withdraw(
-    db: &DatabaseConnection,
-    slug: &str,
-    on: NaiveDate,
-    after: &AfterCommit,
-) -> Result<city::Model, AdmissionError> {
-    let (city, data_version) = withdraw_in_one_transaction(db, slug, on).await?;
-    if let Some(version) = data_version {
-        after.data_changed(version).await;
-    }
-    Ok(city)
-}
-
-/// The withdrawal, with the data version it committed (none when nothing changed).
-async fn withdraw_in_one_transaction(
-    db: &DatabaseConnection,
-    slug: &str,
-    on: NaiveDate,
-) -> Result<(city::Model, Option<i64>), AdmissionError> {
-    let txn = crate::database::begin_write(db).await?;
-    // The empty string names no city (see `membership::city_by_slug`).
-    let found = match slug {
-        "" => None,
-        slug => {
-            city::Entity::find()
-                .filter(city::Column::Slug.eq(slug))
-                .one(&txn)
-                .await?
-        }
-    };
-    let city = found.ok_or_else(|| AdmissionError::UnknownCity(slug.to_owned()))?;
-    match city.withdrawn_on {
-        Some(date) if date == on => return Ok((city, None)),
-        Some(date) => return Err(AdmissionError::AlreadyWithdrawn(city.name, date)),
-        None => {}
-    }
-    let mut active: city::ActiveModel = city.into();
-    active.withdrawn_on = Set(Some(on));
-    let city = active.update(&txn).await?;
-    let (country, region) = country::Entity::find_by_id(city.country_id)
-        .find_also_related(region::Entity)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the city's country".into()))?;
-    events::publish_withdrawal(&txn, &city, &country, region.as_ref(), on).await?;
-    let data_version = crate::data_version::bump(&txn).await?;
-    txn.commit().await?;
-    Ok((city, Some(data_version)))
 }

@@ -10,6 +10,8 @@ use maud::html;
 use sea_orm::DbErr;
 
 use super::layout;
+use crate::admission::AdmissionError;
+use crate::membership::MembershipError;
 use crate::webhooks::endpoints::EndpointError;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,25 @@ impl From<EndpointError> for ConsoleError {
             EndpointError::Forbidden => ConsoleError::Forbidden,
             EndpointError::NotFound(..) => ConsoleError::NotFound,
             EndpointError::Database(error) => error.into(),
+            invalid => ConsoleError::Invalid(invalid.to_string()),
+        }
+    }
+}
+
+impl From<AdmissionError> for ConsoleError {
+    fn from(error: AdmissionError) -> Self {
+        match error {
+            AdmissionError::Database(error) => error.into(),
+            refused => ConsoleError::Invalid(refused.to_string()),
+        }
+    }
+}
+
+impl From<MembershipError> for ConsoleError {
+    fn from(error: MembershipError) -> Self {
+        match error {
+            MembershipError::Database(error) => error.into(),
+            MembershipError::UnknownCohort(_) => ConsoleError::NotFound,
             invalid => ConsoleError::Invalid(invalid.to_string()),
         }
     }

@@ -58,6 +58,12 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                             ul {
                                 li { a href="/console/endpoints" { "Endpoints" } }
                                 li { a href="/console/events" { "Event catalog" } }
+                                @if session.principal.is_admin() {
+                                    li { a href="/console/partners" { "Partner endpoints" } }
+                                    li { a href="/console/cohorts" { "Cohorts" } }
+                                    li { a href="/console/cohorts/admit" { "Admit a cohort" } }
+                                    li { a href="/console/cities/withdraw" { "Withdraw a city" } }
+                                }
                             }
                         }
                         form.sign-out method="post" action="/console/sign-out" {

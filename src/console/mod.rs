@@ -2,8 +2,11 @@
 //! escaped by default) and working without JavaScript: plain forms, each `POST` answered
 //! with a redirect to a page (or the page of a secret shown once). Partners sign in with an
 //! API token and manage their webhook endpoints, their deliveries, and read the event
-//! catalog. Every action goes through the same operations as GraphQL and the CLI
-//! (`webhooks::endpoints`, `deliveries`, `events`): the console adds no rule of its own.
+//! catalog. Coordinators (admin tokens) also admit cohorts from a CSV file after a preview,
+//! watch a cohort's delivery report, withdraw cities and see every partner endpoint's
+//! health; partners are refused those pages (403). Every action goes through the same
+//! operations as GraphQL and the CLI (`webhooks::endpoints`, `deliveries`, `events`,
+//! `admission`, `cohort_file`): the console adds no rule of its own.
 
 mod csrf;
 mod error;
@@ -56,16 +59,44 @@ impl Console {
         }
     }
 
+    /// The session of a coordinator; a partner's is refused (403).
+    async fn coordinator(&self, request: &HttpRequest) -> Result<Session, ConsoleError> {
+        coordinating(self.session(request).await?)
+    }
+
+    /// The session of a coordinator's form `POST`: its CSRF token checked first, then that
+    /// it is a coordinator's.
+    async fn coordinator_acting(
+        &self,
+        request: &HttpRequest,
+        fields: &Fields,
+    ) -> Result<Session, ConsoleError> {
+        coordinating(self.acting(request, fields).await?)
+    }
+
     /// Whether the session cookie is to be marked `Secure`: over TLS, or when told so.
     fn secure_cookie(&self, request: &HttpRequest) -> bool {
         self.settings.secure_cookie || request.app_config().secure()
     }
 }
 
+fn coordinating(session: Session) -> Result<Session, ConsoleError> {
+    if session.principal.is_admin() {
+        Ok(session)
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
+/// The most a form admitting a cohort may send (its CSV included).
+const ADMISSION_FORM_BYTES: usize = 4 * 1024 * 1024;
+
 /// The console's routes, below `/console` (where `startup` mounts them with the security
 /// headers of a page).
 pub fn routes(config: &mut web::ServiceConfig) {
-    use pages::{catalog, deliveries, endpoint, endpoints, sign_in};
+    use pages::withdraw;
+    use pages::{admit, catalog, cohorts, deliveries, endpoint, endpoints, partners, sign_in};
+    let admission_form = || web::PayloadConfig::new(ADMISSION_FORM_BYTES);
     let read = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
     config
         .route("", read().to(sign_in::home))
@@ -88,5 +119,21 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/endpoints/{id}/deliveries/{delivery}/redeliver",
             web::post().to(deliveries::redeliver),
         )
-        .route("/endpoints/{id}/{action}", web::post().to(endpoint::act));
+        .route("/endpoints/{id}/{action}", web::post().to(endpoint::act))
+        .route("/partners", read().to(partners::list))
+        .route("/cohorts", read().to(cohorts::list))
+        .service(
+            web::resource("/cohorts/admit")
+                .app_data(admission_form())
+                .route(read().to(admit::form))
+                .route(web::post().to(admit::admit)),
+        )
+        .service(
+            web::resource("/cohorts/preview")
+                .app_data(admission_form())
+                .route(web::post().to(admit::preview)),
+        )
+        .route("/cohorts/{year}", read().to(cohorts::report))
+        .route("/cities/withdraw", read().to(withdraw::form))
+        .route("/cities/withdraw", web::post().to(withdraw::withdraw));
 }

@@ -76,7 +76,8 @@ impl Cohort {
             .count())
     }
 
-    /// How far this cohort's `cohort.admitted` notifications have gone (admin).
+    /// How far this cohort's admission has gone to the partners (admin): every delivery it
+    /// caused, its `cohort.admitted` and the `city.admitted` of each of its cities.
     async fn delivery_report(&self, ctx: &Context<'_>) -> Result<DeliveryReport> {
         let principal = require_admin(ctx)?;
         let report = report::cohort_report(db(ctx)?, principal, self.0.year)

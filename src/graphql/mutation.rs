@@ -217,10 +217,10 @@ impl Mutation {
         withdrawn_on: Date,
     ) -> Result<City> {
         require_admin(ctx)?;
-        let city = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0, after_commit(ctx)?)
+        let withdrawal = admission::withdraw(db(ctx)?, &slug, withdrawn_on.0, after_commit(ctx)?)
             .await
             .gql()?;
-        Ok(City(city))
+        Ok(City(withdrawal.city))
     }
 
     /// Subscribes a URL to events. The answer holds the signing secret, shown this once.

@@ -1,4 +1,5 @@
-//! How far a cohort's `cohort.admitted` notifications have gone, for admins.
+//! How far a cohort's admission has gone to the partners, for admins: every delivery it
+//! caused (`cohort.admitted` and the `city.admitted` of each of its cities).
 
 use std::collections::HashSet;
 
@@ -33,6 +34,10 @@ struct StatusRow {
     account_id: i32,
 }
 
+/// The events an admission publishes (a later `city.withdrawn` carries the cohort too, but
+/// it is not the admission's).
+const ADMISSION_EVENTS: [EventType; 2] = [EventType::CohortAdmitted, EventType::CityAdmitted];
+
 /// The report of the cohort admitted in `year`.
 pub async fn cohort_report(
     db: &DatabaseConnection,
@@ -55,7 +60,7 @@ pub async fn cohort_report(
         .inner_join(event::Entity)
         .inner_join(webhook_endpoint::Entity)
         .filter(event::Column::CohortId.eq(cohort.id))
-        .filter(event::Column::EventType.eq(EventType::CohortAdmitted.as_str()))
+        .filter(event::Column::EventType.is_in(ADMISSION_EVENTS.map(EventType::as_str)))
         .into_model::<StatusRow>()
         .all(db)
         .await?;

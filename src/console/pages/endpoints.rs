@@ -57,22 +57,26 @@ pub async fn list(
 }
 
 fn row(endpoint: &webhook_endpoint::Model, health: &EndpointHealth) -> Markup {
+    html! { tr { (cells(endpoint, health)) } }
+}
+
+/// An endpoint's cells in a table of endpoints: its address and description, status, last
+/// delivery, success rate and pending deliveries.
+pub fn cells(endpoint: &webhook_endpoint::Model, health: &EndpointHealth) -> Markup {
     html! {
-        tr {
-            td {
-                a href=(format!("/console/endpoints/{}", endpoint.public_id)) { (endpoint.url) }
-                @if !endpoint.description.is_empty() { br; span.hint { (endpoint.description) } }
-            }
-            td { (status(endpoint)) }
-            td { (health.last_delivery_at.map(time).unwrap_or_else(|| "never".into())) }
-            td {
-                @match health.success_rate() {
-                    Some(rate) => { (rate) " % (" (health.succeeded) " of " (health.succeeded + health.failed) ")" }
-                    None => { "—" }
-                }
-            }
-            td { (health.pending) }
+        td {
+            a href=(format!("/console/endpoints/{}", endpoint.public_id)) { (endpoint.url) }
+            @if !endpoint.description.is_empty() { br; span.hint { (endpoint.description) } }
         }
+        td { (status(endpoint)) }
+        td { (health.last_delivery_at.map(time).unwrap_or_else(|| "never".into())) }
+        td {
+            @match health.success_rate() {
+                Some(rate) => { (rate) " % (" (health.succeeded) " of " (health.succeeded + health.failed) ")" }
+                None => { "—" }
+            }
+        }
+        td { (health.pending) }
     }
 }
 

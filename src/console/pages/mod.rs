@@ -1,12 +1,17 @@
 //! The console's pages, one module per subject.
 
+pub mod admission_form;
+pub mod admit;
 pub mod catalog;
+pub mod cohorts;
 pub mod deliveries;
 pub mod endpoint;
 pub mod endpoint_form;
 pub mod endpoints;
+pub mod partners;
 pub mod secret;
 pub mod sign_in;
+pub mod withdraw;
 
 use actix_web::HttpResponse;
 use actix_web::http::header::LOCATION;
@@ -30,6 +35,11 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "deleted" => "The endpoint was deleted, with its deliveries.",
         "redelivered" => "The delivery will be attempted again now.",
         "redelivered-failed" => "The failed deliveries will be attempted again now.",
+        "admitted" => "The cohort was admitted: its events are on their way to the partners.",
+        "admitted-before" => {
+            "This cohort was already admitted with this content: nothing was written again."
+        }
+        "withdrawn" => "The city was withdrawn: partners are sent a city.withdrawn event.",
         _ => return None,
     })
 }

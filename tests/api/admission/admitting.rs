@@ -90,7 +90,8 @@ async fn an_admission_reaches_the_partners_signed(app: TestApp) {
         .await;
     assert_eq!(
         report["cohort"]["deliveryReport"],
-        json!({ "partners": 1, "partnersReached": 1, "deliveries": 1, "succeeded": 1 })
+        json!({ "partners": 1, "partnersReached": 1, "deliveries": 3, "succeeded": 3 }),
+        "every delivery the admission caused: its cohort.admitted and a city.admitted per city"
     );
 
     // A partner that was down catches up by pulling the same payloads.

@@ -42,7 +42,8 @@ fn a_cohort_is_admitted_from_a_csv_file_once() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(
         &bad,
-        "name,country,latitude,longitude\nAtlantis,XA,0,0\nNorth,MD,95,0\n",
+        "name,country,latitude,longitude,country_name,iso3,region\nAtlantis,XA,0,0,,,\n\
+         North,MD,95,0,,,\nTórshavn,FO,62,-6.8,Faroe Islands,FRO,nowhere\n",
     )
     .unwrap();
     let (ok, _, errors) = run(gnlc_in(dir.path())
@@ -63,6 +64,10 @@ fn a_cohort_is_admitted_from_a_csv_file_once() {
     assert!(
         errors.contains("row 2: latitude: 95 is not between -90 and 90"),
         "{errors}"
+    );
+    assert!(
+        errors.contains("row 3: newCountries[1]: there is no region with slug `nowhere`"),
+        "a joining country's problem against the row describing it: {errors}"
     );
 }
 

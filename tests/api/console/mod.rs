@@ -1,6 +1,8 @@
-//! The console for partners, spoken to as a browser would: pages by `GET`, forms by
+//! The console for partners and coordinators, spoken to as a browser would: pages by `GET`, forms by
 //! `POST` with the session cookie and the CSRF token the page gave.
 
+mod coordinator_access;
+mod coordinators;
 mod escaping;
 mod forgery;
 mod isolation;

@@ -1,4 +1,4 @@
-//! Reading an admission's cities from a CSV file, for `gnlc admit --file`.
+//! Reading an admission's cities from a CSV file, for `gnlc admit --file` and the console.
 //!
 //! The first line names the columns (in any order and case): `name,country,latitude,longitude`,
 //! optionally `geonames_id`, and for a country joining with the cohort
@@ -9,9 +9,10 @@
 use std::collections::HashSet;
 use std::io::Read;
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::admission::{AdmittedCity, NewCountry, Problem, problem};
+use crate::admission::{AdmittedCity, CohortAdmission, NewCountry, Problem, problem};
 
 /// The columns a file may have, the required ones first.
 const COLUMNS: [&str; 8] = [
@@ -155,12 +156,33 @@ fn header(first: &csv::StringRecord) -> Result<csv::StringRecord, Vec<Problem>> 
     }
 }
 
+/// A file's cities and the countries joining with them.
+#[derive(Debug, Clone, Default)]
+pub struct CohortFile {
+    pub cities: Vec<AdmittedCity>,
+    pub new_countries: Vec<NewCountry>,
+    /// The row describing each joining country (its first), in the order of `new_countries`.
+    pub country_rows: Vec<usize>,
+}
+
+impl CohortFile {
+    /// Puts the admission's problems with a joining country (`newCountries[n]`, the n-th)
+    /// against the row that describes it: a file's problems are all by row.
+    pub fn locate(&self, problems: &mut [Problem]) {
+        for problem in problems.iter_mut().filter(|p| p.city.is_none()) {
+            let n = problem
+                .field
+                .strip_prefix("newCountries[")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|n| n.parse::<usize>().ok());
+            problem.city = n.and_then(|n| self.country_rows.get(n.checked_sub(1)?).copied());
+        }
+    }
+}
+
 /// The cities and the joining countries a file lists. `on_row` is called after each row
 /// (for a progress bar).
-pub fn read(
-    input: impl Read,
-    mut on_row: impl FnMut(),
-) -> Result<(Vec<AdmittedCity>, Vec<NewCountry>), Vec<Problem>> {
+pub fn read(input: impl Read, mut on_row: impl FnMut()) -> Result<CohortFile, Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .has_headers(false)
@@ -171,8 +193,7 @@ pub fn read(
         Some(Err(e)) => return Err(vec![problem(None, "header", e.to_string())]),
         None => header(&csv::StringRecord::new())?,
     };
-    let mut cities = Vec::new();
-    let mut countries = Vec::new();
+    let mut file = CohortFile::default();
     let mut joining = HashSet::new();
     let mut problems = Vec::new();
     for (i, record) in records.enumerate() {
@@ -209,119 +230,74 @@ pub fn read(
         if let Some(country) = country
             && joining.insert(country.iso2.to_ascii_uppercase())
         {
-            countries.push(country);
+            file.new_countries.push(country);
+            file.country_rows.push(i + 1);
         }
-        cities.extend(city);
+        file.cities.extend(city);
     }
     if problems.is_empty() {
-        Ok((cities, countries))
+        Ok(file)
     } else {
         Err(problems)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_cities_and_joining_countries() {
-        let file = "name,country,latitude,longitude,geonames_id,country_name,iso3,region\n\
-                    Chișinău,MD,47.00902,28.85938,618426,,,\n\
-                    Reykjavík,IS,64.1355,-21.8954,,Iceland,ISL,europe-and-north-america\n\
-                    Akureyri,IS,65.6835,-18.0878,,Iceland,ISL,europe-and-north-america\n";
-        let mut rows = 0;
-        let (cities, countries) = read(file.as_bytes(), || rows += 1).unwrap();
-        assert_eq!(rows, 3);
-        assert_eq!(cities.len(), 3);
-        assert_eq!(cities[0].name, "Chișinău");
-        assert_eq!(cities[0].geonames_id, Some(618426));
-        assert_eq!(countries.len(), 1);
-        assert_eq!(countries[0].iso3, "ISL");
+/// The line of the file each row starts on (row 1, the first city, is usually line 2), as
+/// far as the file can be read: for showing a row's problems against its line.
+pub fn row_lines(input: impl Read) -> Vec<u64> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let mut record = csv::StringRecord::new();
+    let mut lines = Vec::new();
+    while let Ok(true) = reader.read_record(&mut record) {
+        lines.extend(record.position().map(|p| p.line()));
     }
+    // The first record is the header row.
+    lines.into_iter().skip(1).collect()
+}
 
-    /// Each problem's row and field.
-    fn rows(problems: &[Problem]) -> Vec<(Option<usize>, &str)> {
-        problems
+/// What a coordinator says of the intake beside its file: `gnlc admit`'s flags, the
+/// console's fields.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub year: i32,
+    pub announced_on: NaiveDate,
+    /// Published number of new cities (default: the rows in the file).
+    pub new_cities: Option<i32>,
+    /// Published number of new countries (default: the distinct countries in the file).
+    pub new_countries: Option<i32>,
+    pub network_cities: Option<i32>,
+    pub network_countries: Option<i32>,
+    pub replace_published_figures: bool,
+}
+
+impl Intake {
+    /// The admission of a file's cities and joining countries.
+    pub fn admission(self, file: &CohortFile) -> CohortAdmission {
+        let CohortFile {
+            cities,
+            new_countries,
+            ..
+        } = file.clone();
+        let distinct: HashSet<_> = cities
             .iter()
-            .map(|p| (p.city, p.field.as_str()))
-            .collect()
-    }
-
-    #[test]
-    fn reports_every_bad_row() {
-        let file = "name,country,latitude,longitude\nA,MD,north,28\nB,MD,47,28\nC,MD,47,east\n";
-        let problems = read(file.as_bytes(), || {}).unwrap_err();
-        assert_eq!(
-            rows(&problems),
-            [(Some(1), "latitude"), (Some(3), "longitude")]
-        );
-    }
-
-    fn header_problems(file: &str) -> Vec<String> {
-        read(file.as_bytes(), || {})
-            .unwrap_err()
-            .into_iter()
-            .map(|p| {
-                assert_eq!((p.city, p.field.as_str()), (None, "header"));
-                p.message
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_file_without_its_header_row_is_refused_whole() {
-        // Read as a header, the first city would be lost (and with one city, all of them).
-        let problems =
-            header_problems("Reykjavík,IS,64.1355,-21.8954\nBălți,MD,47.76171,27.92902\n");
-        assert_eq!(
-            problems,
-            [
-                "the first line is not a header row (it is `Reykjavík,IS,64.1355,-21.8954`): \
-              add one naming the columns, e.g. `name,country,latitude,longitude`"
-            ]
-        );
-        let problems = header_problems("Reykjavík,IS,64.1355,-21.8954\n");
-        assert_eq!(problems.len(), 1);
-        assert!(
-            header_problems("")[0].starts_with("the file is empty"),
-            "an empty file"
-        );
-    }
-
-    #[test]
-    fn every_column_is_known_and_the_required_ones_are_there() {
-        let problems = header_problems("name,country,lat,longitude,geonames\nA,MD,47,28,1\n");
-        assert_eq!(
-            problems,
-            [
-                "the column `latitude` is missing",
-                "unknown column `lat` (the columns are name, country, latitude, longitude, \
-                 geonames_id, country_name, iso3, region)",
-                "unknown column `geonames` (the columns are name, country, latitude, longitude, \
-                 geonames_id, country_name, iso3, region)",
-            ]
-        );
-        let problems = header_problems("name,country,latitude,longitude,name\n");
-        assert_eq!(problems, ["the column `name` is named twice"]);
-    }
-
-    #[test]
-    fn columns_come_in_any_order_and_case() {
-        let file = "Longitude,Latitude,Country,Name\n28.85938,47.00902,MD,Chișinău\n";
-        let (cities, _) = read(file.as_bytes(), || {}).unwrap();
-        assert_eq!(cities.len(), 1);
-        assert_eq!(
-            (cities[0].name.as_str(), cities[0].latitude),
-            ("Chișinău", 47.00902)
-        );
-    }
-
-    #[test]
-    fn a_nul_in_a_cell_is_refused_with_its_row() {
-        let file = "name,country,latitude,longitude\nA,MD,47,28\nB\0,MD,47,28\nC,MD\0,47,28\n";
-        let problems = read(file.as_bytes(), || {}).unwrap_err();
-        assert_eq!(rows(&problems), [(Some(2), "name"), (Some(3), "country")]);
-        assert!(problems[0].message.contains("U+0000"), "{problems:?}");
+            .map(|c| c.country.to_ascii_uppercase())
+            .collect();
+        CohortAdmission {
+            year: self.year,
+            announced_on: self.announced_on,
+            new_city_count: self.new_cities.unwrap_or(cities.len() as i32),
+            new_country_count: self.new_countries.unwrap_or(distinct.len() as i32),
+            network_city_count: self.network_cities,
+            network_country_count: self.network_countries,
+            new_countries,
+            cities,
+            replace_published_figures: self.replace_published_figures,
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;
