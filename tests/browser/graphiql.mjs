@@ -103,8 +103,16 @@ try {
   await page.getByRole('dialog').waitFor({ state: 'detached', timeout: 10_000 });
   // The subscription's tab, run: GraphiQL subscribes over a WebSocket and shows each event.
   await page.locator('.graphiql-tab-button', { hasText: subscription }).click();
-  await page.locator('.graphiql-query-editor').getByText(subscription).first().waitFor({ timeout: 10_000 });
+  // GraphiQL reads the operation of a tab's text 100 ms after it changes (debounced): run before
+  // then, it would send the former tab's operation name.
+  await page.waitForFunction(
+    (name) => document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror?.operationName === name,
+    subscription,
+    { timeout: 10_000 },
+  );
+  const socket = page.waitForEvent('websocket', { timeout: 10_000 });
   await page.locator('.graphiql-execute-button').click();
+  report.socket = (await socket).url();
   console.log('subscribed');
   const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   const { value, done } = await input.next();
