@@ -14,9 +14,11 @@ use serde::Serialize;
 
 use crate::http::web_assets::{WebAsset, WebAssets};
 use crate::http::{security_headers, vendored};
-/// The README's example queries, a click away in GraphiQL as tabs (the first is open).
+/// The README's example queries, and a subscription, a click away in GraphiQL as tabs (the
+/// first is open).
 pub const EXAMPLES: &[Example] = &[
     Example {
+        operation: "query",
         name: "CitySearch",
         title: "A search that ignores case and accents",
         query: r#"{
@@ -27,6 +29,7 @@ pub const EXAMPLES: &[Example] = &[
 }"#,
     },
     Example {
+        operation: "query",
         name: "Intake2020",
         title: "The 2020 intake and its cities",
         query: "{
@@ -37,6 +40,7 @@ pub const EXAMPLES: &[Example] = &[
 }",
     },
     Example {
+        operation: "query",
         name: "RegionTree",
         title: "The whole tree, region → country → city",
         query: "{
@@ -47,6 +51,7 @@ pub const EXAMPLES: &[Example] = &[
 }",
     },
     Example {
+        operation: "query",
         name: "CitiesNearLisbon",
         title: "Cities near Lisbon, nearest first",
         query: "{
@@ -54,16 +59,27 @@ pub const EXAMPLES: &[Example] = &[
 }",
     },
     Example {
+        operation: "query",
         name: "NetworkAtAGlance",
         title: "The network at a glance",
         query: "{
   network { cityCount countryCount publishedCityCount publishedCountryCount latestCohort { year } }
 }",
     },
+    Example {
+        operation: "subscription",
+        name: "CohortsAsAdmitted",
+        title: "Each cohort as it is admitted, live (run it, then admit one)",
+        query: "{
+  cohortAdmitted { cursor cohort { year announcedOn cities { name country { name } } } }
+}",
+    },
 ];
 
 #[derive(Debug, Serialize)]
 pub struct Example {
+    /// `query`, or `subscription` (which GraphiQL runs over a WebSocket).
+    pub operation: &'static str,
     /// The operation's name, which GraphiQL shows as the tab's title.
     pub name: &'static str,
     pub title: &'static str,

@@ -1,18 +1,21 @@
 //! GraphiQL at `/graphiql`: served with its files by gnlc itself from the binary, each file
 //! under a path naming its content, with the security headers of a page; the README's
 //! examples a click away; and a real browser (Debian's chromium, every other host blocked,
-//! every policy violation reported) running a query on it.
+//! every policy violation reported) running a query and a subscription on it.
 
 use std::path::Path;
-use std::process::Command;
 
+use gnlc::access::Role;
 use gnlc::http::security_headers::PAGE_POLICY;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
+use crate::node::NodeScript;
+use crate::notify::{admit, cohort_2026};
 use crate::on_both_backends;
 use crate::over_http::Answer;
+use crate::subscriptions::{Socket, until_subscribed};
 
 async fn fetch(app: &TestApp, path: &str) -> Answer {
     Answer::from(app.client.get(app.url(path)).send().await.unwrap()).await
@@ -257,52 +260,70 @@ async fn the_graphiql_examples_are_the_readmes_and_run(app: TestApp) {
             "the README shows `{}`",
             example.title
         );
-        let query = format!("query {} {}", example.name, example.query);
-        let data = app.data(None, &query, json!({})).await;
-        assert!(data.is_object(), "{}", example.title);
+        let document = format!("{} {} {}", example.operation, example.name, example.query);
+        match example.operation {
+            "query" => {
+                let data = app.data(None, &document, json!({})).await;
+                assert!(data.is_object(), "{}", example.title);
+            }
+            "subscription" => {
+                let mut socket = Socket::ready(&app, None).await;
+                socket.subscribed("example", &document, json!({})).await;
+                let admin = app.token(Role::Admin, "UIL").await;
+                admit(&app, &admin, cohort_2026()).await;
+                let answer = socket.next("example").await;
+                assert!(
+                    answer.get("errors").is_none() && answer["data"].is_object(),
+                    "{}: {answer}",
+                    example.title
+                );
+            }
+            other => panic!(
+                "{}: an operation GraphiQL's tab cannot name: {other}",
+                example.title
+            ),
+        }
     }
 }
 
 on_both_backends!(the_graphiql_examples_are_the_readmes_and_run);
 
-/// The end-to-end test: `tests/browser/graphiql.mjs` drives chromium through GraphiQL.
-#[tokio::test]
-async fn graphiql_runs_a_query_in_a_real_browser_with_no_other_host() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+/// The end-to-end test: `tests/browser/graphiql.mjs` drives chromium through GraphiQL: a query,
+/// then the subscription's tab, which shows the cohort the test admits.
+async fn graphiql_runs_a_query_and_a_subscription_in_a_real_browser_with_no_other_host(
+    app: TestApp,
+) {
     let chromium = std::env::var("GNLC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
         "the browser test needs Debian's chromium at {chromium}: `apt-get install -y chromium` (or set GNLC_CHROMIUM)"
     );
-    assert!(
-        root.join("tests/browser/node_modules/playwright-core")
-            .is_dir(),
-        "the browser test needs its npm packages: `npm ci --prefix tests/browser`"
+    let mut script = NodeScript::start(
+        "graphiql.mjs",
+        "playwright-core",
+        &[&app.address],
+        &[("GNLC_CHROMIUM", &chromium)],
     );
-    let app = spawn_app(Backend::Sqlite).await;
-    let address = app.address.clone();
-    let script = root.join("tests/browser/graphiql.mjs");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(address)
-            .env("GNLC_CHROMIUM", chromium)
-            .output()
-    })
-    .await
-    .expect("the browser test's thread")
-    .unwrap_or_else(|e| panic!("the browser test needs `node` (Node.js 18 or later) on PATH: {e}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser test failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout).expect("the script's JSON report");
-    assert_eq!(report["ok"], true);
+    script.expect("subscribed").await;
+    until_subscribed(&app, 1).await;
+    let admin = app.token(Role::Admin, "UIL").await;
+    admit(&app, &admin, cohort_2026()).await;
+    script.tell(json!({"expect": "Reykjavík"}));
+    let report = script.report().await;
+    assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["found"], "Chișinău");
+    assert_eq!(report["live"], "Reykjavík", "the admitted cohort, live");
+    let socket = format!(
+        "WEBSOCKET {}",
+        app.url("/graphql").replacen("http://", "ws://", 1)
+    );
+    assert!(
+        report["requests"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(socket)),
+        "GraphiQL subscribed over a WebSocket to gnlc: {report}"
+    );
     assert_eq!(
         report["blocked"],
         json!([]),
@@ -315,3 +336,5 @@ async fn graphiql_runs_a_query_in_a_real_browser_with_no_other_host() {
     );
     assert_eq!(report["violations"], json!([]), "no policy violation");
 }
+
+on_both_backends!(graphiql_runs_a_query_and_a_subscription_in_a_real_browser_with_no_other_host);

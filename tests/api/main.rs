@@ -18,6 +18,7 @@ mod limits;
 mod membership;
 mod mutation_attacks;
 mod nearby;
+mod node;
 mod notify;
 mod nul;
 mod operating;

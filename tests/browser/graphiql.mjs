@@ -1,22 +1,28 @@
 // Opens GraphiQL on a running gnlc in Debian's headless chromium, with every host but
 // gnlc's blocked: runs the open example (the Chișinău search), finds the answer on the page,
-// and opens and closes the settings dialog. Records every request the page makes, and every
-// Content-Security-Policy violation (the page's `securitypolicyviolation` events and the
-// console's reports). Prints a JSON report; exits 0 when the query ran, no request went to
-// another host and nothing violated the policy, 1 otherwise.
+// and opens and closes the settings dialog; then runs the subscription example's tab (over a
+// WebSocket to gnlc), prints `subscribed`, and reads a line on stdin, `{"expect": TEXT}`, once the
+// caller has made the admission whose TEXT must appear in the result pane. Records every request
+// and WebSocket the page makes, and every Content-Security-Policy violation (the page's
+// `securitypolicyviolation` events and the console's reports). Prints a JSON report; exits 0 when
+// the query and the subscription ran, no request went to another host and nothing violated the
+// policy, 1 otherwise.
 //
 //   node tests/browser/graphiql.mjs http://127.0.0.1:PORT
 //
 // GNLC_CHROMIUM overrides the browser's path; GNLC_PRINT_INTROSPECTION=1 adds GraphiQL's
-// introspection query to the report (tests/api/data/graphiql-introspection.graphql is one).
+// introspection query to the report (tests/api/data/graphiql-introspection.graphql is one; run
+// with `< /dev/null` not to wait for an admission).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const base = new URL(process.argv[2] ?? '');
 const executablePath = process.env.GNLC_CHROMIUM ?? '/usr/bin/chromium';
 const expected = 'Chișinău';
+const subscription = 'CohortsAsAdmitted';
 const report = {
   url: `${base.origin}/graphiql`,
   requests: [],
@@ -95,6 +101,27 @@ try {
   await page.getByRole('dialog').waitFor({ timeout: 10_000 });
   await page.keyboard.press('Escape');
   await page.getByRole('dialog').waitFor({ state: 'detached', timeout: 10_000 });
+  // The subscription's tab, run: GraphiQL subscribes over a WebSocket and shows each event.
+  await page.locator('.graphiql-tab-button', { hasText: subscription }).click();
+  // GraphiQL reads the operation of a tab's text 100 ms after it changes (debounced): run before
+  // then, it would send the former tab's operation name.
+  await page.waitForFunction(
+    (name) => document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror?.operationName === name,
+    subscription,
+    { timeout: 10_000 },
+  );
+  const socket = page.waitForEvent('websocket', { timeout: 10_000 });
+  await page.locator('.graphiql-execute-button').click();
+  report.socket = (await socket).url();
+  console.log('subscribed');
+  const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const { value, done } = await input.next();
+  // Run by hand with no stdin (`< /dev/null`), it goes on without (and fails).
+  if (!done) {
+    const { expect } = JSON.parse(value);
+    await page.locator('.graphiql-response').getByText(expect).first().waitFor({ timeout: 30_000 });
+    report.live = expect;
+  }
   // Reports arrive asynchronously: give the last ones time to.
   await page.waitForTimeout(200);
   report.elsewhere = report.requests.filter((request) => {
@@ -103,6 +130,7 @@ try {
   });
   ok =
     report.status === 200 &&
+    report.live !== undefined &&
     report.blocked.length === 0 &&
     report.elsewhere.length === 0 &&
     report.violations.length === 0 &&
@@ -118,3 +146,4 @@ try {
 console.log(JSON.stringify({ ok, ...report }, null, 2));
 // Not process.exit(): it could cut a long report short on a pipe.
 process.exitCode = ok ? 0 : 1;
+process.stdin.destroy();

@@ -1,7 +1,7 @@
 //! The messages of graphql-transport-ws (the `graphql-ws` npm library's protocol) and its
 //! close codes, with gnlc's own for a subscriber too slow.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::http::wire::WireRequest;
@@ -98,12 +98,42 @@ pub fn pong() -> String {
     json!({"type": "pong"}).to_string()
 }
 
+/// A message about an operation, written as it is rather than through a JSON value (whose
+/// object sorts its keys): an answer's fields stay in the order they were asked in, as over
+/// HTTP and SSE.
+#[derive(Serialize)]
+struct OperationMessage<'a, P: Serialize> {
+    r#type: &'static str,
+    id: &'a str,
+    payload: P,
+}
+
+impl<P: Serialize> OperationMessage<'_, P> {
+    fn text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|error| {
+            tracing::error!(%error, "an answer that cannot be written as JSON");
+            json!({"type": "error", "id": self.id, "payload": [{"message": "internal server error"}]})
+                .to_string()
+        })
+    }
+}
+
 pub fn next(id: &str, result: &async_graphql::Response) -> String {
-    json!({"type": "next", "id": id, "payload": result}).to_string()
+    OperationMessage {
+        r#type: "next",
+        id,
+        payload: result,
+    }
+    .text()
 }
 
 pub fn error(id: &str, errors: &[async_graphql::ServerError]) -> String {
-    json!({"type": "error", "id": id, "payload": errors}).to_string()
+    OperationMessage {
+        r#type: "error",
+        id,
+        payload: errors,
+    }
+    .text()
 }
 
 pub fn complete(id: &str) -> String {
@@ -122,6 +152,18 @@ mod tests {
         assert_eq!(init_authorization(Some(&token)).unwrap(), "Bearer gnlc_x");
         assert_eq!(init_authorization(Some(&json!({}))), None);
         assert_eq!(init_authorization(None), None);
+    }
+
+    #[test]
+    fn an_answer_keeps_its_fields_in_the_order_asked() {
+        let data: async_graphql::Value = serde_json::from_str::<async_graphql::Value>(
+            r#"{"city": {"slug": "cahul", "name": "Cahul", "country": {"name": "Moldova", "iso2": "MD"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            next("1", &async_graphql::Response::new(data)),
+            r#"{"type":"next","id":"1","payload":{"data":{"city":{"slug":"cahul","name":"Cahul","country":{"name":"Moldova","iso2":"MD"}}}}}"#
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Live updates over graphql-transport-ws, spoken by a Rust WebSocket client: the protocol's
 //! edge cases, catching up from a cursor, who sees what, and events from other processes;
-//! and over Server-Sent Events ([`sse`]).
+//! over Server-Sent Events ([`sse`]); and by the real client libraries under Node ([`clients`]).
 
 mod catch_up;
+mod clients;
 mod processes;
 mod protocol;
 mod sse;
@@ -220,4 +221,34 @@ pub async fn withdraw(app: &TestApp, admin: &str, slug: &str) {
         json!({ "slug": slug }),
     )
     .await;
+}
+
+/// Waits until `app` runs at least `count` subscriptions (its `gnlc_subscriptions` metric):
+/// taken, so that what is committed next reaches them.
+pub async fn until_subscribed(app: &TestApp, count: u64) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let metrics = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let running = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("gnlc_subscriptions "))
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no gnlc_subscriptions in /metrics:\n{metrics}"));
+        if running >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{running} subscriptions, not {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
