@@ -423,11 +423,11 @@ async fn subscribers(args: &Args) -> anyhow::Result<()> {
     // Each subscriber's socket, in this process and in the server's.
     subscribers::allow_open_files(*most as u64 + 256)?;
     println!(
-        "\nSubscribers: one admission pushed to every subscriber of `events(types: [\"cohort.admitted\"])` on one process, connecting {} at a time; event delays after the event's own timestamp (in the admission's transaction).\n",
+        "\nSubscribers: one admission pushed to every subscriber of `events(types: [\"cohort.admitted\"])` on one process, connecting {} at a time, then all subscribing; the admission's answer after sending it; event delays after the event's own timestamp (taken in the admission's transaction, before its commit); server RSS (VmRSS) before, with every connection initialised, with every subscription open.\n",
         args.subscribers_connecting
     );
     println!(
-        "| database | subscribers | connected in s | RSS before MiB | RSS subscribed MiB | KiB per idle subscriber | event p50 ms | p99 ms | last ms | last after the answer ms | received | peak RSS MiB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| database | subscribers | connected in s | subscribed in s | RSS before MiB | RSS connected MiB | RSS subscribed MiB | KiB per connection | KiB per subscription | KiB per idle subscriber | admission answered ms | first event ms | p50 ms | p99 ms | last ms | last − answer ms | received | peak RSS MiB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mut missed = 0;
     for &n in &runs {
@@ -447,7 +447,8 @@ async fn subscribers(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A fresh gnlc on `url` taking `n` sockets, a coordinator's token, and the run.
+/// A fresh gnlc on `url` taking `n` sockets (and idle for longer than connecting them all
+/// takes), a coordinator's token, and the run.
 async fn subscriber_run(
     args: &Args,
     database: &str,
@@ -463,6 +464,9 @@ async fn subscriber_run(
             "false",
             "--subscription-max-connections",
             &connections,
+            // Connections wait without an operation while the others connect.
+            "--subscription-idle-timeout",
+            "5m",
         ],
     )?;
     let db = Database::connect(url).await?;
@@ -481,16 +485,22 @@ async fn subscriber_run(
 fn report_subscribers(database: &str, outcome: &subscribers::Outcome) -> usize {
     let mib = |kib: f64| kib / 1024.0;
     println!(
-        "| {database} | {} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} of {} | {:.1} |",
+        "| {database} | {} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} of {} | {:.1} |",
         outcome.subscribers,
         outcome.connecting.as_secs_f64(),
+        outcome.subscribing.as_secs_f64(),
         mib(outcome.rss_before_kib),
+        mib(outcome.rss_connected_kib),
         mib(outcome.rss_subscribed_kib),
+        outcome.per_connection_kib(),
+        outcome.per_subscription_kib(),
         outcome.per_subscriber_kib(),
+        outcome.admission_ms,
+        outcome.quantile_ms(0.0),
         outcome.quantile_ms(0.5),
         outcome.quantile_ms(0.99),
         outcome.quantile_ms(1.0),
-        outcome.last_from_answer.as_secs_f64() * 1000.0,
+        outcome.last_from_answer_ms,
         outcome.from_event_ms.len(),
         outcome.subscribers,
         outcome.peak_rss_mib,

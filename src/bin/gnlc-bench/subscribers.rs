@@ -1,8 +1,9 @@
 //! Subscribers: many graphql-transport-ws clients of one gnlc process, each subscribed to
 //! `cohort.admitted` events, then one admission through `admitCohort`. Measures the time
 //! from the admission's commit to each subscriber's event (the last one above all), and the
-//! server's memory per idle subscriber: its `VmRSS` before the subscribers connect and once
-//! the server counts every subscription open, over their number.
+//! server's memory per idle subscriber: its `VmRSS` before the subscribers connect, once the
+//! server counts every connection open and initialised, and once it counts every
+//! subscription open, over their number.
 //!
 //! The clients are tasks of the benchmark's own runtime, one socket each, a bounded number
 //! connecting at a time so that connecting does not itself fail.
@@ -41,7 +42,9 @@ pub struct Settings {
 
 /// What a subscriber task tells the benchmark.
 enum Report {
-    /// Connected, initialised (`connection_ack` received) and its `subscribe` sent.
+    /// Connected and initialised (`connection_ack` received).
+    Initialised,
+    /// Its `subscribe` sent.
     Subscribed,
     /// Its first `next`: when it arrived, and the event it carried.
     Event {
@@ -53,24 +56,54 @@ enum Report {
     Failed(String),
 }
 
+/// What the benchmark tells every subscriber task: first connect and initialise, then
+/// subscribe, then close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Connecting,
+    Subscribing,
+    Stopping,
+}
+
 pub struct Outcome {
     pub subscribers: usize,
-    /// From the first connection to the server counting every subscription open.
+    /// From the first connection to the server counting every connection open.
     pub connecting: Duration,
+    /// From telling the connections to subscribe to the server counting every subscription.
+    pub subscribing: Duration,
     pub rss_before_kib: f64,
+    /// Every connection open and initialised, none subscribed.
+    pub rss_connected_kib: f64,
     pub rss_subscribed_kib: f64,
     /// Each subscriber's event after the event's own timestamp, in milliseconds, sorted.
     pub from_event_ms: Vec<f64>,
-    /// The last event after the admission's answer arrived.
-    pub last_from_answer: Duration,
+    /// The admission's answer after it was sent.
+    pub admission_ms: f64,
+    /// The last event after the admission's answer arrived (negative: before it).
+    pub last_from_answer_ms: f64,
     /// Subscribers that had no event, or another one: why.
     pub failures: Vec<String>,
     pub peak_rss_mib: f64,
 }
 
 impl Outcome {
+    fn per_subscriber(&self, from_kib: f64, to_kib: f64) -> f64 {
+        (to_kib - from_kib) / self.subscribers as f64
+    }
+
+    /// Memory of an idle connection, initialised, with no subscription (KiB).
+    pub fn per_connection_kib(&self) -> f64 {
+        self.per_subscriber(self.rss_before_kib, self.rss_connected_kib)
+    }
+
+    /// Memory of a subscription on its connection (KiB).
+    pub fn per_subscription_kib(&self) -> f64 {
+        self.per_subscriber(self.rss_connected_kib, self.rss_subscribed_kib)
+    }
+
+    /// Memory of an idle subscriber, its connection and its subscription (KiB).
     pub fn per_subscriber_kib(&self) -> f64 {
-        (self.rss_subscribed_kib - self.rss_before_kib) / self.subscribers as f64
+        self.per_subscriber(self.rss_before_kib, self.rss_subscribed_kib)
     }
 
     /// The `q` quantile of the events' delays, in milliseconds.
@@ -117,8 +150,9 @@ pub fn allow_open_files(_needed: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects `settings.subscribers` subscribers to `server`, admits a cohort of `year` with
-/// the coordinator's token `admin`, and waits for every subscriber's event.
+/// Connects `settings.subscribers` subscribers to `server` (all of them, then all subscribe),
+/// admits a cohort of `year` with the coordinator's token `admin`, and waits for every
+/// subscriber's event.
 pub async fn run(
     server: &Server,
     admin: &str,
@@ -132,8 +166,8 @@ pub async fn run(
     let rss_before_kib = server.rss_kib()?;
 
     let (reports, mut received) = mpsc::unbounded_channel();
-    // Dropped (on any return): every subscriber closes its socket.
-    let (stop, stopped) = watch::channel(false);
+    // Dropped on any return: every subscriber closes its socket.
+    let (stage, staged) = watch::channel(Stage::Connecting);
     let connecting = Arc::new(Semaphore::new(settings.connecting.max(1)));
     let url = server.url("/graphql").replacen("http://", "ws://", 1);
     let started = Instant::now();
@@ -143,32 +177,27 @@ pub async fn run(
                 url.clone(),
                 connecting.clone(),
                 reports.clone(),
-                stopped.clone(),
+                staged.clone(),
             ))
         })
         .collect();
     drop(reports);
-
-    let mut subscribed = 0;
-    let mut failures = Vec::new();
-    while subscribed + failures.len() < n {
-        match tokio::time::timeout(PATIENCE, received.recv()).await {
-            Ok(Some(Report::Subscribed)) => subscribed += 1,
-            Ok(Some(Report::Failed(why))) => failures.push(why),
-            Ok(Some(Report::Event { .. })) => failures.push("an event before the admission".into()),
-            Ok(None) => bail!("the subscribers ended"),
-            Err(_) => bail!("only {subscribed} of {n} subscribers connected within {PATIENCE:?}"),
-        }
-    }
-    if !failures.is_empty() {
-        bail!(
-            "{} of {n} subscribers could not subscribe, e.g.: {}",
-            failures.len(),
-            failures[0]
-        );
-    }
-    open_subscriptions(&client, server, n).await?;
+    reported(&mut received, n, "connected", |report| {
+        matches!(report, Report::Initialised)
+    })
+    .await?;
+    open(&client, server, "gnlc_subscription_connections", n).await?;
     let connected = started.elapsed();
+    let rss_connected_kib = server.rss_kib()?;
+
+    let started = Instant::now();
+    stage.send_replace(Stage::Subscribing);
+    reported(&mut received, n, "subscribed", |report| {
+        matches!(report, Report::Subscribed)
+    })
+    .await?;
+    open(&client, server, "gnlc_subscriptions", n).await?;
+    let subscribed = started.elapsed();
     let rss_subscribed_kib = server.rss_kib()?;
 
     let sent = Instant::now();
@@ -177,14 +206,14 @@ pub async fn run(
     let answered = Instant::now();
 
     let mut events = Vec::with_capacity(n);
+    let mut failures = Vec::new();
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while events.len() + failures.len() < n {
         match tokio::time::timeout_at(deadline, received.recv()).await {
             Ok(Some(Report::Event { at, id, created_at })) => events.push((at, id, created_at)),
             Ok(Some(Report::Failed(why))) => failures.push(why),
-            Ok(Some(Report::Subscribed)) => {}
-            Ok(None) => break,
-            Err(_) => break,
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
         }
     }
     let missing = n - events.len() - failures.len();
@@ -193,7 +222,7 @@ pub async fn run(
             "{missing} subscribers had no event within {PATIENCE:?}"
         ));
     }
-    stop.send_replace(true);
+    stage.send_replace(Stage::Stopping);
     for task in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
@@ -206,34 +235,61 @@ pub async fn run(
         .with_context(|| format!("the event's createdAt, {created_at:?}"))?
         .timestamp_millis() as f64;
     let sent_ms = since_epoch.as_secs_f64() * 1000.0;
+    let after_sending = |at: Instant| at.duration_since(sent).as_secs_f64() * 1000.0;
     let mut from_event_ms = Vec::with_capacity(events.len());
-    let mut last = answered;
+    let mut last = sent;
     for (at, id, _) in &events {
         if *id != admission {
             failures.push(format!("event {id}, not the admission's {admission}"));
             continue;
         }
-        let arrived_ms = sent_ms + at.duration_since(sent).as_secs_f64() * 1000.0;
-        from_event_ms.push((arrived_ms - created_ms).max(0.0));
+        from_event_ms.push((sent_ms + after_sending(*at) - created_ms).max(0.0));
         last = last.max(*at);
     }
     from_event_ms.sort_by(f64::total_cmp);
     Ok(Outcome {
         subscribers: n,
         connecting: connected,
+        subscribing: subscribed,
         rss_before_kib,
+        rss_connected_kib,
         rss_subscribed_kib,
         from_event_ms,
-        last_from_answer: last - answered,
+        admission_ms: after_sending(answered),
+        last_from_answer_ms: after_sending(last) - after_sending(answered),
         failures,
         peak_rss_mib: server.peak_rss_mib()?,
     })
 }
 
-/// Waits until the server's `/metrics` counts `n` subscriptions open (`gnlc_subscriptions`).
-async fn open_subscriptions(
+/// Waits for `n` reports that `wanted` accepts; fails at the first failure, or after the
+/// benchmark's patience.
+async fn reported(
+    received: &mut mpsc::UnboundedReceiver<Report>,
+    n: usize,
+    what: &str,
+    wanted: impl Fn(&Report) -> bool,
+) -> anyhow::Result<()> {
+    let mut done = 0;
+    while done < n {
+        match tokio::time::timeout(PATIENCE, received.recv()).await {
+            Ok(Some(Report::Failed(why))) => {
+                bail!("a subscriber failed after {done} of {n} {what}: {why}")
+            }
+            Ok(Some(report)) if wanted(&report) => done += 1,
+            Ok(Some(_)) => bail!("a subscriber reported out of turn ({done} of {n} {what})"),
+            Ok(None) => bail!("the subscribers ended"),
+            Err(_) => bail!("only {done} of {n} subscribers {what} within {PATIENCE:?}"),
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the server's `/metrics` gives the gauge `name` at least `n`.
+async fn open(
     client: &reqwest::Client,
     server: &Server,
+    name: &str,
     n: usize,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + PATIENCE;
@@ -246,14 +302,14 @@ async fn open_subscriptions(
             .await?;
         let open = text
             .lines()
-            .find_map(|line| line.strip_prefix("gnlc_subscriptions "))
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
             .and_then(|n| n.trim().parse::<f64>().ok())
-            .context("gnlc_subscriptions in /metrics")? as usize;
+            .with_context(|| format!("{name} in /metrics"))? as usize;
         if open >= n {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("the server counts {open} subscriptions open, not {n}");
+            bail!("the server's {name} is {open}, not {n}");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -283,26 +339,39 @@ async fn admit(
     Ok(())
 }
 
-/// One subscriber: subscribes, reports its first event, answers the server's pings, and
-/// keeps its socket open until the benchmark stops.
+/// One subscriber: connects and initialises, subscribes when told, reports its first
+/// event, answers the server's pings, and keeps its socket open until told to stop.
 async fn subscriber(
     url: String,
     connecting: Arc<Semaphore>,
     reports: mpsc::UnboundedSender<Report>,
-    mut stop: watch::Receiver<bool>,
+    mut stage: watch::Receiver<Stage>,
 ) {
-    let mut socket = match subscribe(&url, &connecting).await {
+    let mut socket = match initialised(&url, &connecting).await {
         Ok(socket) => socket,
         Err(error) => {
             let _ = reports.send(Report::Failed(format!("{error:#}")));
             return;
         }
     };
-    let _ = reports.send(Report::Subscribed);
-    let mut had_event = false;
+    let _ = reports.send(Report::Initialised);
+    let (mut subscribed, mut had_event) = (false, false);
     let ending = loop {
+        let now = *stage.borrow();
+        if now == Stage::Stopping {
+            break None;
+        }
+        if now == Stage::Subscribing && !subscribed {
+            if let Err(error) = socket.send(subscribe()).await {
+                break Some(format!("subscribing: {error}"));
+            }
+            subscribed = true;
+            let _ = reports.send(Report::Subscribed);
+        }
         tokio::select! {
-            () = stopped(&mut stop) => break None,
+            changed = stage.changed() => if changed.is_err() {
+                break None;
+            },
             frame = socket.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     let at = Instant::now();
@@ -344,18 +413,18 @@ async fn subscriber(
     }
 }
 
-/// Completes once the benchmark stops (or is gone).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
+fn subscribe() -> Message {
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
+    Message::text(subscribe.to_string())
 }
 
 fn pong() -> Message {
     Message::text(json!({ "type": "pong" }).to_string())
 }
 
-/// Opens a socket offering graphql-transport-ws, initialises it and subscribes, while it
-/// holds one of the places to connect.
-async fn subscribe(url: &str, connecting: &Semaphore) -> anyhow::Result<Socket> {
+/// Opens a socket offering graphql-transport-ws and initialises it, while it holds one of
+/// the places to connect.
+async fn initialised(url: &str, connecting: &Semaphore) -> anyhow::Result<Socket> {
     let _place = connecting.acquire().await?;
     let mut request = url.into_client_request()?;
     request.headers_mut().insert(
@@ -390,7 +459,5 @@ async fn subscribe(url: &str, connecting: &Semaphore) -> anyhow::Result<Socket> 
             None => bail!("the socket ended before connection_ack"),
         }
     }
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
-    socket.send(Message::text(subscribe.to_string())).await?;
     Ok(socket)
 }
