@@ -2,8 +2,9 @@
 //! loads it, and prints how far it is from "the limit" (a minimal Actix handler answering
 //! the same bytes from memory), with the SQL statements each request runs and each server's
 //! peak memory; then (on PostgreSQL only) the same queries over a synthetic network of
-//! 100,000 cities, one admission fanned out to 1,000 webhook endpoints, one admission pushed
-//! to 1,000 and 10,000 subscribers of one process, and the attacks. See BENCHMARKS.md.
+//! 100,000 cities and one admission fanned out to 1,000 webhook endpoints; one admission
+//! pushed to 1,000 and 10,000 subscribers of one process (on both databases); and (on
+//! PostgreSQL) the attacks. See BENCHMARKS.md.
 //!
 //! Every server runs as a child process (this binary in a hidden mode), so each one's peak
 //! RSS is its own. The sides of a comparison are measured in the same run, alternately.
