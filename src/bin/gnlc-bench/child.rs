@@ -1,6 +1,6 @@
 //! Servers under test run as child processes of the benchmark (this same binary, in a
 //! hidden mode), so that each one's peak memory is its own: read from
-//! `/proc/<pid>/status` (`VmHWM`).
+//! `/proc/<pid>/status` (`VmHWM`, and `VmRSS` for memory now).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -44,13 +44,22 @@ impl Server {
 
     /// Peak resident memory so far (`VmHWM`), in MiB.
     pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        Ok(self.status_kib("VmHWM")? / 1024.0)
+    }
+
+    /// Resident memory now (`VmRSS`), in KiB.
+    pub fn rss_kib(&self) -> anyhow::Result<f64> {
+        self.status_kib("VmRSS")
+    }
+
+    /// A field of `/proc/<pid>/status` given in kB.
+    fn status_kib(&self, field: &str) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: f64 = status
+        status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("VmHWM in /proc/<pid>/status")?;
-        Ok(kib / 1024.0)
+            .with_context(|| format!("{field} in /proc/<pid>/status"))
     }
 }
 

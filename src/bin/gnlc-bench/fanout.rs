@@ -64,7 +64,8 @@ async fn receive(seen: web::Data<Arc<Mutex<Seen>>>, _body: web::Bytes) -> HttpRe
     HttpResponse::NoContent().finish()
 }
 
-async fn graphql(
+/// A GraphQL request with a bearer token; its `data`, unless it has errors.
+pub async fn graphql(
     client: &reqwest::Client,
     url: &str,
     token: &str,

@@ -2,8 +2,9 @@
 //! loads it, and prints how far it is from "the limit" (a minimal Actix handler answering
 //! the same bytes from memory), with the SQL statements each request runs and each server's
 //! peak memory; then (on PostgreSQL only) the same queries over a synthetic network of
-//! 100,000 cities, one admission fanned out to 1,000 webhook endpoints, and the attacks.
-//! See BENCHMARKS.md.
+//! 100,000 cities and one admission fanned out to 1,000 webhook endpoints; one admission
+//! pushed to 1,000 and 10,000 subscribers of one process (on both databases); and (on
+//! PostgreSQL) the attacks. See BENCHMARKS.md.
 //!
 //! Every server runs as a child process (this binary in a hidden mode), so each one's peak
 //! RSS is its own. The sides of a comparison are measured in the same run, alternately.
@@ -13,6 +14,7 @@ mod child;
 mod fanout;
 mod limit;
 mod load;
+mod subscribers;
 mod synthetic;
 mod table;
 
@@ -65,7 +67,17 @@ struct Args {
     /// Webhook endpoints of the fan-out run (0: none).
     #[arg(long, default_value_t = 1_000)]
     fanout_endpoints: usize,
-    /// Hostile anonymous queries, each against a fresh server (after the fan-out).
+    /// Subscribers of the subscriber runs, one run each (a fresh server and database), on
+    /// PostgreSQL and, with `--sqlite`, on SQLite (0: none).
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000, 10_000])]
+    subscribers: Vec<usize>,
+    /// Subscribers connecting at once (the socket, `connection_init`, `subscribe`).
+    #[arg(long, default_value_t = 200)]
+    subscribers_connecting: usize,
+    /// The subscriber runs alone: no other run.
+    #[arg(long)]
+    only_subscribers: bool,
+    /// Hostile anonymous queries, each against a fresh server (after the subscribers).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     attacks: bool,
     /// The attacks alone: no other run.
@@ -262,6 +274,9 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
         max_requests: args.max_requests,
     };
     let client = reqwest::Client::new();
+    if args.only_subscribers {
+        return subscribers(&args).await;
+    }
     let real_name = format!("gnlc_bench_real_{}", std::process::id());
     let real_url = fresh_database(&args.database_url, &real_name).await?;
     if args.only_attacks {
@@ -286,11 +301,13 @@ async fn benchmark(args: Args) -> anyhow::Result<()> {
     if args.fanout_endpoints > 0 {
         fan_out(&args, &real_url).await?;
     }
+    // A subscriber that missed the admission fails the benchmark, after the other runs.
+    let missed = subscribers(&args).await;
     if args.attacks {
         attacks::run(&args.attack_settings(), &real_url).await?;
     }
     drop_database(&args.database_url, &real_name).await?;
-    Ok(())
+    missed
 }
 
 /// The same queries, cold, over a synthetic network; beside their cost on the real data.
@@ -390,4 +407,112 @@ async fn fan_out(args: &Args, url: &str) -> anyhow::Result<()> {
     );
     db.close().await?;
     Ok(())
+}
+
+/// Each number of subscribers on a fresh server and database of its own: PostgreSQL, and
+/// SQLite with `--sqlite`. Fails (after every run) if a subscriber missed the admission.
+async fn subscribers(args: &Args) -> anyhow::Result<()> {
+    let runs: Vec<usize> = args
+        .subscribers
+        .iter()
+        .copied()
+        .filter(|n| *n > 0)
+        .collect();
+    let Some(most) = runs.iter().max() else {
+        return Ok(());
+    };
+    // Each subscriber's socket, in this process and in the server's.
+    subscribers::allow_open_files(*most as u64 + 256)?;
+    println!(
+        "\nSubscribers: one admission pushed to every subscriber of `events(types: [\"cohort.admitted\"])` on one process, connecting {} at a time, then all subscribing; the admission's answer after sending it; event delays after the event's own timestamp (taken in the admission's transaction, before its commit); server RSS (VmRSS) before, with every connection initialised, with every subscription open.\n",
+        args.subscribers_connecting
+    );
+    println!(
+        "| database | subscribers | connected in s | subscribed in s | RSS before MiB | RSS connected MiB | RSS subscribed MiB | KiB per connection | KiB per subscription | KiB per idle subscriber | admission answered ms | first event ms | p50 ms | p99 ms | last ms | last − answer ms | received | peak RSS MiB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let mut missed = 0;
+    for &n in &runs {
+        let name = format!("gnlc_bench_subscribers_{}", std::process::id());
+        let url = fresh_database(&args.database_url, &name).await?;
+        let outcome = subscriber_run(args, "PostgreSQL", &url, n).await;
+        drop_database(&args.database_url, &name).await?;
+        missed += report_subscribers("PostgreSQL", &outcome?);
+        if args.sqlite {
+            let (_folder, url) = table::Folder::sqlite("subscribers")?;
+            missed += report_subscribers("SQLite", &subscriber_run(args, "SQLite", &url, n).await?);
+        }
+    }
+    if missed > 0 {
+        bail!("{missed} subscribers missed the admission's event");
+    }
+    Ok(())
+}
+
+/// A fresh gnlc on `url` taking `n` sockets (and idle for longer than connecting them all
+/// takes), a coordinator's token, and the run.
+async fn subscriber_run(
+    args: &Args,
+    database: &str,
+    url: &str,
+    n: usize,
+) -> anyhow::Result<subscribers::Outcome> {
+    let connections = n.to_string();
+    let server = start_gnlc(
+        &format!("gnlc (subscribers, {database})"),
+        url,
+        &[
+            "--worker",
+            "false",
+            "--subscription-max-connections",
+            &connections,
+            // Connections wait without an operation while the others connect.
+            "--subscription-idle-timeout",
+            "5m",
+        ],
+    )?;
+    let db = Database::connect(url).await?;
+    let admin = gnlc::access::create_token(&db, "benchmark coordinator", gnlc::access::Role::Admin)
+        .await?
+        .token;
+    db.close().await?;
+    let settings = subscribers::Settings {
+        subscribers: n,
+        connecting: args.subscribers_connecting,
+    };
+    subscribers::run(&server, &admin, &settings, 2027).await
+}
+
+/// Prints a run's row, and loudly each subscriber that missed the event; how many did.
+fn report_subscribers(database: &str, outcome: &subscribers::Outcome) -> usize {
+    let mib = |kib: f64| kib / 1024.0;
+    println!(
+        "| {database} | {} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} of {} | {:.1} |",
+        outcome.subscribers,
+        outcome.connecting.as_secs_f64(),
+        outcome.subscribing.as_secs_f64(),
+        mib(outcome.rss_before_kib),
+        mib(outcome.rss_connected_kib),
+        mib(outcome.rss_subscribed_kib),
+        outcome.per_connection_kib(),
+        outcome.per_subscription_kib(),
+        outcome.per_subscriber_kib(),
+        outcome.admission_ms,
+        outcome.quantile_ms(0.0),
+        outcome.quantile_ms(0.5),
+        outcome.quantile_ms(0.99),
+        outcome.quantile_ms(1.0),
+        outcome.last_from_answer_ms,
+        outcome.from_event_ms.len(),
+        outcome.subscribers,
+        outcome.peak_rss_mib,
+    );
+    if !outcome.failures.is_empty() {
+        println!(
+            "\n**FAILED: {} of {} subscribers on {database} missed the admission's event**, e.g.: {}\n",
+            outcome.subscribers - outcome.from_event_ms.len(),
+            outcome.subscribers,
+            outcome.failures[..outcome.failures.len().min(3)].join("; ")
+        );
+    }
+    outcome.subscribers - outcome.from_event_ms.len()
 }

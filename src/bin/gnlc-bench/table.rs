@@ -119,7 +119,19 @@ fn row(label: &str, side: &mut Side, limit: Option<f64>) -> String {
 const HEADER: &str = "| query / side | requests/s | of the limit | p50 ms | p99 ms | SQL statements per request (alone / under load) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |";
 
 /// A folder of the benchmark's own, removed when dropped.
-struct Folder(PathBuf);
+pub struct Folder(PathBuf);
+
+impl Folder {
+    /// A new folder in the temporary one, named `gnlc-bench-<label>-<pid>`, and the URL of a
+    /// fresh SQLite file in it.
+    pub fn sqlite(label: &str) -> anyhow::Result<(Self, String)> {
+        let path = std::env::temp_dir().join(format!("gnlc-bench-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)?;
+        let url = format!("sqlite://{}?mode=rwc", path.join("gnlc.sqlite3").display());
+        Ok((Self(path), url))
+    }
+}
 
 impl Drop for Folder {
     fn drop(&mut self) {
@@ -175,11 +187,8 @@ impl Backend {
 
     /// On a fresh SQLite file of its own, in a temporary folder removed when dropped.
     pub fn sqlite() -> anyhow::Result<Self> {
-        let path = std::env::temp_dir().join(format!("gnlc-bench-sqlite-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path)?;
-        let url = format!("sqlite://{}?mode=rwc", path.join("gnlc.sqlite3").display());
-        Self::start("SQLite", &url, Some(Folder(path)))
+        let (folder, url) = Folder::sqlite("sqlite")?;
+        Self::start("SQLite", &url, Some(folder))
     }
 
     /// The cold server's answer to each query, checked against the warm servers' answers.
