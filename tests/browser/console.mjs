@@ -246,7 +246,7 @@ function attemptsOf(page) {
 
 async function partnerScenarios(page) {
   // Signing in with the keyboard alone: the skip link first, then the token field.
-  let response = await page.goto(url('/console'), { waitUntil: 'load' });
+  const response = await page.goto(url('/console'), { waitUntil: 'load' });
   check('/console sends a signed-out person to the sign-in page', new URL(page.url()).pathname === '/console/sign-in', page.url());
   await visit(page, 'sign-in', response);
   await screenshot(page, 'sign-in', { phoneToo: true });
