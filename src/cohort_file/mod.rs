@@ -243,16 +243,38 @@ pub fn read(input: impl Read, mut on_row: impl FnMut()) -> Result<CohortFile, Ve
 }
 
 /// The line of the file each row starts on (row 1, the first city, is usually line 2), as
-/// far as the file can be read: for showing a row's problems against its line.
-pub fn row_lines(input: impl Read) -> Vec<u64> {
+/// far as the file can be read: for showing a row's problems against its line. Counted here
+/// from each row's first byte: the csv reader's own count falls one short for every row
+/// after the first in a file whose lines end with CRLF, as Windows files' do and as
+/// browsers send a text area's.
+pub fn row_lines(mut input: impl Read) -> Vec<u64> {
+    let mut bytes = Vec::new();
+    if input.read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(bytes.as_slice());
     let mut record = csv::StringRecord::new();
     let mut lines = Vec::new();
+    let (mut counted, mut line) = (0, 1);
     while let Ok(true) = reader.read_record(&mut record) {
-        lines.extend(record.position().map(|p| p.line()));
+        let Some(start) = record.position().map(|p| p.byte() as usize) else {
+            continue;
+        };
+        // After a CRLF the reader says a row starts at its `\n`.
+        let start = start
+            + bytes
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let before = bytes.get(counted..start).unwrap_or_default();
+        line += before.iter().filter(|b| **b == b'\n').count() as u64;
+        counted = start.max(counted);
+        lines.push(line);
     }
     // The first record is the header row.
     lines.into_iter().skip(1).collect()

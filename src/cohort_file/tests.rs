@@ -111,6 +111,9 @@ fn a_nul_in_a_cell_is_refused_with_its_row() {
 fn each_row_has_the_line_it_starts_on() {
     let file = "name,country,latitude,longitude\nA,MD,47,28\n\"B\nC\",MD,47,28\nD,MD,47,28\n";
     assert_eq!(row_lines(file.as_bytes()), [2, 3, 5]);
+    // Lines ending with CRLF (a Windows file, a browser's text area): the same lines.
+    let crlf = file.replace('\n', "\r\n");
+    assert_eq!(row_lines(crlf.as_bytes()), [2, 3, 5]);
     assert!(row_lines("".as_bytes()).is_empty());
 }
 

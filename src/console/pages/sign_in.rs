@@ -12,6 +12,9 @@ use crate::console::layout::{self, page};
 use crate::console::session::{self, SignInError};
 use crate::console::{Console, ConsoleError};
 
+/// The Fetch Metadata header that says where a request comes from.
+const SEC_FETCH_SITE: &str = "sec-fetch-site";
+
 /// `GET /console`: the endpoints when signed in, else the sign-in page.
 pub async fn home(
     console: web::Data<Console>,
@@ -86,18 +89,34 @@ pub async fn sign_in(
     }
 }
 
-/// Whether a request's `Origin`, when it has one, is this server (as the `Host` it was
-/// sent to names it).
+/// Whether a sign-in was posted from gnlc's own page. Browsers say where a request comes
+/// from by `Sec-Fetch-Site`, which must then be `same-origin`; and by `Origin`, which must
+/// then name this server (as the `Host` it was sent to names it). Under the pages'
+/// `Referrer-Policy: no-referrer` a browser's form `POST` carries `Origin: null`: that
+/// passes only with `Sec-Fetch-Site: same-origin`. A request with neither header is no
+/// browser's cross-site form, and passes.
 fn same_origin(request: &HttpRequest) -> bool {
-    let Some(origin) = request.headers().get(ORIGIN) else {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap_or_default())
+    };
+    let fetched_from_here = match header(SEC_FETCH_SITE) {
+        Some(site) if !site.eq_ignore_ascii_case("same-origin") => return false,
+        Some(_) => true,
+        None => false,
+    };
+    let Some(origin) = header(ORIGIN.as_str()) else {
         return true;
     };
-    let host = request.headers().get(HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin.to_str().ok().and_then(|o| {
-        o.strip_prefix("https://")
-            .or_else(|| o.strip_prefix("http://"))
-    });
-    matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+    if origin == "null" {
+        return fetched_from_here;
+    }
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((origin_host, header(HOST.as_str())), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
 }
 
 /// `POST /console/sign-out`: ends the session and forgets its cookie.
@@ -123,18 +142,37 @@ mod tests {
     use actix_web::test::TestRequest;
 
     #[test]
-    fn a_sign_in_from_another_site_is_told_by_its_origin() {
-        let request = |origin: Option<&str>| {
+    fn a_sign_in_from_another_site_is_told_by_its_origin_or_its_fetch_site() {
+        let request = |origin: Option<&str>, site: Option<&str>| {
             let mut request = TestRequest::default().insert_header((HOST, "gnlc.example:8000"));
             if let Some(origin) = origin {
                 request = request.insert_header((ORIGIN, origin));
             }
+            if let Some(site) = site {
+                request = request.insert_header((SEC_FETCH_SITE, site));
+            }
             request.to_http_request()
         };
-        assert!(same_origin(&request(None)));
-        assert!(same_origin(&request(Some("http://gnlc.example:8000"))));
-        assert!(same_origin(&request(Some("https://gnlc.example:8000"))));
-        assert!(!same_origin(&request(Some("https://evil.example"))));
-        assert!(!same_origin(&request(Some("null"))));
+        assert!(same_origin(&request(None, None)));
+        assert!(same_origin(&request(
+            Some("http://gnlc.example:8000"),
+            None
+        )));
+        assert!(same_origin(&request(
+            Some("https://gnlc.example:8000"),
+            None
+        )));
+        assert!(!same_origin(&request(Some("https://evil.example"), None)));
+        assert!(!same_origin(&request(Some("null"), None)));
+        // A browser's form under `Referrer-Policy: no-referrer`.
+        assert!(same_origin(&request(Some("null"), Some("same-origin"))));
+        for site in ["cross-site", "same-site", "none"] {
+            assert!(!same_origin(&request(Some("null"), Some(site))), "{site}");
+            assert!(!same_origin(&request(None, Some(site))), "{site}");
+        }
+        assert!(!same_origin(&request(
+            Some("https://evil.example"),
+            Some("same-origin")
+        )));
     }
 }

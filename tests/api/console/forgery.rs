@@ -73,18 +73,32 @@ async fn forms_without_the_sessions_csrf_token_are_refused(app: TestApp) {
 
 async fn a_sign_in_from_another_site_is_refused(app: TestApp) {
     let token = app.token(Role::Partner, "Partner").await;
-    let response = reqwest::Client::builder()
+    let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-        .post(app.url("/console/sign-in"))
-        .header("origin", "https://evil.example")
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
         .unwrap();
-    assert_eq!(response.status(), 403);
-    assert!(response.headers().get("set-cookie").is_none());
+    let sign_in = |headers: &[(&'static str, &'static str)]| {
+        let mut request = client.post(app.url("/console/sign-in"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.form(&[("token", token.as_str())]).send()
+    };
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")],
+        &[("origin", "null"), ("sec-fetch-site", "cross-site")],
+        &[("sec-fetch-site", "same-site")],
+    ] {
+        let response = sign_in(headers).await.unwrap();
+        assert_eq!(response.status(), 403, "{headers:?}");
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+    // A browser's own form, under the pages' `Referrer-Policy: no-referrer`.
+    let from_the_page = [("origin", "null"), ("sec-fetch-site", "same-origin")];
+    let response = sign_in(&from_the_page).await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(response.headers().get("set-cookie").is_some());
 }
 
 on_both_backends!(

@@ -1,6 +1,7 @@
 //! The console for partners and coordinators, spoken to as a browser would: pages by `GET`, forms by
 //! `POST` with the session cookie and the CSRF token the page gave.
 
+mod browser;
 mod coordinator_access;
 mod coordinators;
 mod escaping;
