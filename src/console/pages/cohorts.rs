@@ -84,9 +84,10 @@ fn figures(report: &CohortDeliveryReport) -> maud::Markup {
             dl.figures {
                 div { dt { "Partners reached" } dd { (report.partners_reached) " of " (report.partners) } }
                 div { dt { "Deliveries" } dd { (report.deliveries) } }
-                div { dt { "Succeeded" } dd.status-succeeded { (report.succeeded) } }
+                // Coloured only when there is something to see.
+                div { dt { "Succeeded" } dd.status-succeeded[report.succeeded > 0] { (report.succeeded) } }
                 div { dt { "Pending" } dd { (report.pending) } }
-                div { dt { "Failed" } dd.status-failed { (report.failed) } }
+                div { dt { "Failed" } dd.status-failed[report.failed > 0] { (report.failed) } }
             }
             p.hint {
                 @if report.pending > 0 {
