@@ -173,19 +173,20 @@ fn on_executor(
     executor: &Executor,
     answers: impl Stream<Item = Answer> + Send + 'static,
 ) -> BoxStream<'static, Answer> {
-    let (sender, receiver) = mpsc::channel(1);
+    // Boxed: a channel's slots come in blocks of 32, allocated with it, whatever its bound.
+    let (sender, receiver) = mpsc::channel::<Box<Answer>>(1);
     let running = executor.spawn(async move {
         let mut answers = std::pin::pin!(answers);
         while let Ok(room) = sender.reserve().await {
             let Some(answer) = answers.next().await else {
                 break;
             };
-            room.send(answer);
+            room.send(Box::new(answer));
         }
     });
     stream::unfold((receiver, running), |(mut receiver, running)| async move {
         let answer = receiver.recv().await?;
-        Some((answer, (receiver, running)))
+        Some((*answer, (receiver, running)))
     })
     .boxed()
 }
