@@ -61,12 +61,14 @@ pub async fn preview(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
-    let fields = Fields::parse(&body);
-    let session = console.coordinator_acting(&request, &fields).await?;
-    let values = AdmissionValues::from_form(&fields);
-    let (admission, file) = match values.admission() {
-        Ok(read) => read,
-        Err(problems) => return Ok(refused(&session, &values, &problems)),
+    let Submitted {
+        session,
+        values,
+        admission,
+        file,
+    } = match submitted(&console, &request, &body).await? {
+        Ok(submitted) => submitted,
+        Err(refused) => return Ok(refused),
     };
     match admission::preview(&console.db, &admission).await {
         Ok(preview) => {
@@ -84,12 +86,14 @@ pub async fn admit(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
-    let fields = Fields::parse(&body);
-    let session = console.coordinator_acting(&request, &fields).await?;
-    let values = AdmissionValues::from_form(&fields);
-    let (admission, file) = match values.admission() {
-        Ok(read) => read,
-        Err(problems) => return Ok(refused(&session, &values, &problems)),
+    let Submitted {
+        session,
+        values,
+        admission,
+        file,
+    } = match submitted(&console, &request, &body).await? {
+        Ok(submitted) => submitted,
+        Err(refused) => return Ok(refused),
     };
     match admission::admit(&console.db, admission, &console.after_commit).await {
         Ok(admitted) => {
@@ -103,6 +107,36 @@ pub async fn admit(
         }
         Err(error) => refusal(&session, &values, &file, error),
     }
+}
+
+/// A posted admission form: the coordinator who posted it, what they typed, and the
+/// admission and file it reads as.
+struct Submitted {
+    session: Session,
+    values: AdmissionValues,
+    admission: CohortAdmission,
+    file: CohortFile,
+}
+
+/// Reads a posted admission form (after its CSRF token and the coordinator's session), or
+/// the form again with the problems of a file that cannot be read.
+async fn submitted(
+    console: &Console,
+    request: &HttpRequest,
+    body: &web::Bytes,
+) -> Result<Result<Submitted, HttpResponse>, ConsoleError> {
+    let fields = Fields::parse(body);
+    let session = console.coordinator_acting(request, &fields).await?;
+    let values = AdmissionValues::from_form(&fields);
+    Ok(match values.admission() {
+        Ok((admission, file)) => Ok(Submitted {
+            session,
+            values,
+            admission,
+            file,
+        }),
+        Err(problems) => Err(refused(&session, &values, &problems)),
+    })
 }
 
 /// The form again when the admission is refused: every problem, each against the row of
