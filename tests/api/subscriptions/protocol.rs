@@ -140,6 +140,29 @@ async fn subscriptions_are_checked_as_queries_are() {
         .subscribe("cursor", EVENTS, json!({"after": "not-a-cursor"}))
         .await;
     assert_eq!(code(&socket.message().await), "BAD_USER_INPUT");
+    // One root field, written directly: aliases would each be a feed of their own under one
+    // operation's limits, and a fragment at the root would end at once, silently.
+    let aliases = (0..50)
+        .map(|i| format!("a{i}: events {{ cursor }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (id, query) in [
+        ("aliases", format!("subscription {{ {aliases} }}")),
+        (
+            "fragment",
+            "subscription { ...F } fragment F on Subscription { events { cursor } }".to_owned(),
+        ),
+    ] {
+        socket.subscribe(id, &query, json!({})).await;
+        let refused = socket.message().await;
+        assert_eq!(code(&refused), "GRAPHQL_VALIDATION_FAILED", "{id}");
+        assert!(
+            refused["payload"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("root field")
+        );
+    }
 }
 
 #[tokio::test]
