@@ -3,6 +3,8 @@
 //! reported as not found, as GitHub and Stripe do (so also for the endpoints' deliveries
 //! and events, in their own modules).
 
+use std::collections::HashSet;
+
 use entity::{account, country, delivery, event, region, webhook_endpoint};
 use sea_orm::sea_query::{Expr, SelectStatement};
 use sea_orm::{
@@ -119,6 +121,10 @@ async fn validated(
     })
 }
 
+/// The most different values one filter list may hold (the network has fewer than 250
+/// countries; a real list is far shorter).
+pub const MOST_FILTER_WORDS: usize = 250;
+
 /// The lists an endpoint filters events by.
 #[derive(Clone, Copy)]
 pub enum Filter {
@@ -138,6 +144,20 @@ impl Filter {
         let Some(words) = words else {
             return Ok(None);
         };
+        // Each spelling is looked up once (a country may be read from the table), and a
+        // list longer than any real filter is refused before any is: a request of many
+        // thousand words would otherwise cost as many statements.
+        let mut seen = HashSet::new();
+        let words: Vec<&String> = words
+            .iter()
+            .filter(|word| seen.insert(word.trim().to_lowercase()))
+            .collect();
+        if words.len() > MOST_FILTER_WORDS {
+            return Err(EndpointError::Invalid(format!(
+                "a filter lists at most {MOST_FILTER_WORDS} different values, not {}",
+                words.len()
+            )));
+        }
         let mut out = Vec::with_capacity(words.len());
         for word in words {
             out.push(match self {

@@ -18,6 +18,7 @@ use crate::notify::{admit, cohort_2026};
 crate::for_each_backend!(events_stream_and_a_reconnect_resumes_after_the_last_event_id);
 crate::for_each_backend!(refusals_come_as_a_next_event_then_complete_and_change_nothing);
 crate::for_each_backend!(a_subscriber_too_slow_is_ended_without_complete_to_resume);
+crate::for_each_backend!(a_long_filter_costs_one_lookup_per_spelling_and_is_bounded);
 
 /// One event of a stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -378,4 +379,36 @@ async fn streams_are_kept_alive_and_bounded_in_number() {
         assert!(Instant::now() < deadline, "the stream's place is freed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// An anonymous filter of many thousand words costs one lookup per different spelling, and
+/// one of more different words than any real filter is refused before any lookup.
+async fn a_long_filter_costs_one_lookup_per_spelling_and_is_bounded(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let query = "subscription($c: [String!]) { events(countries: $c) { cursor } }";
+    let before = app.statements.get();
+    let moldova = vec!["MD"; 20_000];
+    let stream = EventStream::post(&app, query, json!({ "c": moldova }), &[]).await;
+    let statements = app.statements.get() - before;
+    assert!(
+        statements < 20,
+        "{statements} statements to open the stream"
+    );
+    drop(stream);
+
+    let words: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+    let before = app.statements.get();
+    let mut stream = EventStream::post(&app, query, json!({ "c": words }), &[]).await;
+    let (_, answer) = stream.next().await;
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let message = answer["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("at most 250 different values"),
+        "{message}"
+    );
+    stream.completes().await;
+    assert!(
+        app.statements.get() - before < 5,
+        "refused before any lookup"
+    );
 }
