@@ -88,10 +88,12 @@ impl Subscription {
             async move {
                 let event = answers.event(item)?;
                 let id = expect_row(event.cohort_id, "cohort of an admission")?;
-                let row = cohort::Entity::find_by_id(id)
-                    .one(&db)
+                let row = event
+                    .cohort
+                    .get_or_try_init(|| cohort::Entity::find_by_id(id).one(&db))
                     .await
-                    .map_err(|error| internal(&error))?;
+                    .map_err(|error| internal(&error))?
+                    .clone();
                 answers.pushed();
                 Ok(CohortAdmission {
                     cursor: answers.cursor(&event),

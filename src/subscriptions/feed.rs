@@ -6,7 +6,6 @@
 //! exists. Live events the catch-up already read (id ≤ the last read) are dropped.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use entity::event as event_model;
 use futures_util::future::BoxFuture;
@@ -14,7 +13,7 @@ use futures_util::{FutureExt, Stream};
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::hub::{self, EventHub, Published};
+use super::hub::{self, EventHub, Published, PublishedEvent};
 use super::interest::Interest;
 
 /// Events read per statement of the catch-up.
@@ -93,7 +92,7 @@ impl Feed {
     async fn next(&mut self) -> Option<Result<Published, FeedError>> {
         loop {
             let event = match self.read.pop_front() {
-                Some(event) => Arc::new(event),
+                Some(event) => PublishedEvent::new(event),
                 None if self.catching_up => {
                     match (self.pages)(self.last, PAGE).await {
                         Ok(page) => {

@@ -8,14 +8,15 @@
 //! [`crate::webhooks::outbox::publish`]), so reading `id > last` never skips one committed
 //! late.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::event;
+use entity::{cohort, event};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, OnceCell, broadcast, watch};
 
 /// Events read per statement.
 const BATCH: u64 = 100;
@@ -23,7 +24,32 @@ const BATCH: u64 = 100;
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// An event as subscribers receive it: shared, never copied per subscriber.
-pub type Published = Arc<event::Model>;
+pub type Published = Arc<PublishedEvent>;
+
+/// An event's row, with what every answer made from it shares: the row of the cohort it is
+/// about, read once for all its subscribers (not once per subscriber).
+#[derive(Debug)]
+pub struct PublishedEvent {
+    pub row: event::Model,
+    pub cohort: OnceCell<Option<cohort::Model>>,
+}
+
+impl PublishedEvent {
+    pub fn new(row: event::Model) -> Published {
+        Arc::new(Self {
+            row,
+            cohort: OnceCell::new(),
+        })
+    }
+}
+
+impl Deref for PublishedEvent {
+    type Target = event::Model;
+
+    fn deref(&self) -> &event::Model {
+        &self.row
+    }
+}
 
 #[derive(Debug)]
 pub struct EventHub {
@@ -62,7 +88,7 @@ impl EventHub {
 
     #[cfg(test)]
     pub fn publish(&self, event: event::Model) {
-        let _ = self.published.send(Arc::new(event));
+        let _ = self.published.send(PublishedEvent::new(event));
     }
 
     /// Every event read from now on, in order, until the receiver falls `buffer` events
@@ -116,7 +142,7 @@ impl EventHub {
             for event in events {
                 *last = event.id;
                 // No receiver is no error: nobody listens.
-                let _ = self.published.send(Arc::new(event));
+                let _ = self.published.send(PublishedEvent::new(event));
             }
             if !full {
                 return Ok(());
